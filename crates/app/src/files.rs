@@ -1,0 +1,102 @@
+//! Staging a component's `files` into one directory the guest sees as `/`.
+//!
+//! Copying (as `spin up` does) rather than preopening each source keeps
+//! overlapping destinations simple and means the guest can only ever see the
+//! matched files: nothing outside the app folder is reachable through a mount.
+
+use std::path::{Component, Path, PathBuf};
+
+use kiln_manifest::FileMount;
+
+/// Copies the files `spec` mounts into `root`.
+pub(crate) fn stage(base: &Path, spec: &kiln_manifest::Component, root: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(root).map_err(|e| format!("{}: {e}", root.display()))?;
+    let excluded = spec
+        .exclude_files
+        .iter()
+        .map(|p| glob::Pattern::new(p).map_err(|e| format!("exclude_files pattern `{p}`: {e}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let is_excluded = |rel: &Path| excluded.iter().any(|p| p.matches_path(rel));
+    for mount in &spec.files {
+        match mount {
+            FileMount::Pattern(pattern) => {
+                let full = base.join(pattern);
+                let full = full.to_str().ok_or_else(|| format!("pattern `{pattern}` is not UTF-8"))?;
+                let entries = glob::glob(full).map_err(|e| format!("pattern `{pattern}`: {e}"))?;
+                let mut matched = false;
+                for entry in entries {
+                    let path = entry.map_err(|e| format!("pattern `{pattern}`: {e}"))?;
+                    if !path.is_file() {
+                        continue;
+                    }
+                    let rel = path.strip_prefix(base).map_err(|_| {
+                        format!("pattern `{pattern}` matches {} outside the app folder", path.display())
+                    })?;
+                    check_inside(rel, pattern)?;
+                    if is_excluded(rel) {
+                        continue;
+                    }
+                    copy(&path, &root.join(rel))?;
+                    matched = true;
+                }
+                if !matched {
+                    tracing::warn!(component = %spec.id, %pattern, "files pattern matches no files");
+                }
+            }
+            FileMount::Placement { source, destination } => {
+                let src = base.join(source);
+                let dest_rel = destination.trim_start_matches('/');
+                check_inside(Path::new(dest_rel), destination)?;
+                let dest = root.join(dest_rel);
+                if src.is_dir() {
+                    copy_dir(&src, &dest, Path::new(""), &is_excluded)?;
+                } else if src.is_file() {
+                    copy(&src, &dest)?;
+                } else {
+                    return Err(format!("source {} does not exist", src.display()));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check_inside(rel: &Path, what: &str) -> Result<(), String> {
+    if rel.components().any(|c| !matches!(c, Component::Normal(_) | Component::CurDir)) {
+        return Err(format!("`{what}` leaves the app folder"));
+    }
+    Ok(())
+}
+
+fn copy_dir(
+    src: &Path,
+    dest: &Path,
+    rel: &Path,
+    is_excluded: &dyn Fn(&Path) -> bool,
+) -> Result<(), String> {
+    std::fs::create_dir_all(dest).map_err(|e| format!("{}: {e}", dest.display()))?;
+    let entries = std::fs::read_dir(src).map_err(|e| format!("{}: {e}", src.display()))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| format!("{}: {e}", src.display()))?;
+        let name = entry.file_name();
+        let path = entry.path();
+        let rel: PathBuf = rel.join(&name);
+        if is_excluded(&rel) {
+            continue;
+        }
+        if path.is_dir() {
+            copy_dir(&path, &dest.join(&name), &rel, is_excluded)?;
+        } else if path.is_file() {
+            copy(&path, &dest.join(&name))?;
+        }
+    }
+    Ok(())
+}
+
+fn copy(src: &Path, dest: &Path) -> Result<(), String> {
+    if let Some(parent) = dest.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+    }
+    std::fs::copy(src, dest).map_err(|e| format!("copying {}: {e}", src.display()))?;
+    Ok(())
+}

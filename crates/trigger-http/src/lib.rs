@@ -1,0 +1,28 @@
+//! Kiln's HTTP trigger.
+//!
+//! The data flow of one request:
+//!
+//! 1. [`server`] accepts the connection (HTTP/1.1, or HTTP/2 with prior
+//!    knowledge), strips client-sent `spin-*` headers and looks the path up in
+//!    the [`routes::Router`] built from the app's `[[trigger.http]]` entries.
+//! 2. The matched handler is a static response or a prepared component. The
+//!    component's executor gets a fresh `Store` and instance:
+//!    [`wasi_http`] streams request and response bodies through
+//!    `wasi:http/incoming-handler`; [`wagi`] runs a core module CGI-style.
+//! 3. A trap or a failed instantiation answers 500 for that request only and
+//!    is logged with the component id.
+//!
+//! [`HttpTrigger::prepare`] compiles and pre-links every component once, at
+//! startup, so the per-request work is instantiation and the call itself.
+
+pub mod body;
+pub mod cgi;
+mod prepare;
+pub mod routes;
+pub mod server;
+pub mod spin_headers;
+pub mod wagi;
+pub mod wasi_http;
+
+pub use prepare::{HttpTrigger, LogOptions, PrepareError};
+pub use server::{serve, ServeOptions};

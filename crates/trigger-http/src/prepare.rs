@@ -1,0 +1,201 @@
+//! Startup: compile, pre-link and route every component of an app.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use kiln_app::manifest::{HttpExecutor, HttpRoute, StaticResponse};
+use kiln_app::{App, AppComponent};
+use kiln_engine::KilnEngine;
+use kiln_world::stdio::{ComponentLogs, Stream};
+use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
+
+use crate::routes::Router;
+use crate::wagi::WagiHandler;
+use crate::wasi_http::WasiHttpHandler;
+
+/// Why the trigger could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum PrepareError {
+    /// The routes are inconsistent.
+    #[error("invalid routes: {0}")]
+    Routes(#[from] crate::routes::RouteError),
+    /// A component could not be read, compiled or linked.
+    #[error("component `{id}`: {message}")]
+    Component {
+        /// Component id.
+        id: String,
+        /// What went wrong, with the path where one is involved.
+        message: String,
+    },
+    /// A trigger names a component the app does not have.
+    #[error("trigger for route `{route}` names unknown component `{id}`")]
+    UnknownComponent {
+        /// The route.
+        route: String,
+        /// The component id.
+        id: String,
+    },
+    /// A log file could not be opened.
+    #[error("component `{id}`: {source}")]
+    Logs {
+        /// Component id.
+        id: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+}
+
+/// Where component output goes.
+#[derive(Debug, Clone, Default)]
+pub struct LogOptions {
+    /// Folder for `<component>_stdout.txt` / `_stderr.txt`; `None` writes no files.
+    pub dir: Option<PathBuf>,
+    /// Echo no component output to the console.
+    pub quiet: bool,
+    /// Echo only these components (all when empty).
+    pub follow: Vec<String>,
+}
+
+impl LogOptions {
+    fn echo(&self, id: &str) -> bool {
+        !self.quiet && (self.follow.is_empty() || self.follow.iter().any(|f| f == id))
+    }
+}
+
+/// What a route leads to.
+pub(crate) enum Handler {
+    Static(StaticResponse),
+    WasiHttp(Arc<WasiHttpHandler>),
+    Wagi(Arc<WagiHandler>),
+}
+
+/// An app's HTTP trigger, ready to serve.
+pub struct HttpTrigger {
+    pub(crate) router: Router<Handler>,
+    pub(crate) app_name: String,
+}
+
+/// Per-component settings every instance of it gets.
+pub(crate) struct InstanceSettings {
+    pub id: Arc<str>,
+    pub environment: Vec<(String, String)>,
+    pub files_root: Option<PathBuf>,
+    pub logs: ComponentLogs,
+}
+
+impl InstanceSettings {
+    /// A WASI builder with the component's environment, files and stdio.
+    pub fn wasi(&self, wasi: &mut WasiCtxBuilder) -> wasmtime::Result<()> {
+        wasi.envs(&self.environment)
+            .stdout(self.logs.stream(Stream::Stdout))
+            .stderr(self.logs.stream(Stream::Stderr));
+        if let Some(root) = &self.files_root {
+            wasi.preopened_dir(root, "/", FsPerms::ReadOnly)?;
+        }
+        Ok(())
+    }
+}
+
+impl HttpTrigger {
+    /// Compiles and pre-links every component the app's HTTP triggers use.
+    pub fn prepare(app: &App, engine: &KilnEngine, logs: &LogOptions) -> Result<Self, PrepareError> {
+        if let Some(dir) = &logs.dir {
+            std::fs::create_dir_all(dir).map_err(|source| PrepareError::Logs {
+                id: "*".into(),
+                source: std::io::Error::new(source.kind(), format!("{}: {source}", dir.display())),
+            })?;
+        }
+        let base_linker = kiln_world::linker::base_linker(engine.wasmtime()).map_err(|e| {
+            PrepareError::Component { id: "*".into(), message: format!("linker: {e:#}") }
+        })?;
+        let mut wasi_http: HashMap<String, Arc<WasiHttpHandler>> = HashMap::new();
+        let mut wagi: HashMap<String, Arc<WagiHandler>> = HashMap::new();
+        let mut routes = Vec::new();
+        for trigger in app.http_triggers() {
+            let route = match &trigger.route {
+                HttpRoute::Path(route) => route.clone(),
+                // Private routes are reachable only in-process (outbound HTTP).
+                HttpRoute::Private => continue,
+            };
+            if let Some(response) = &trigger.static_response {
+                routes.push((route, Handler::Static(response.clone())));
+                continue;
+            }
+            let Some(id) = trigger.component.as_deref() else { continue };
+            let component = app.component(id).ok_or_else(|| PrepareError::UnknownComponent {
+                route: route.clone(),
+                id: id.to_string(),
+            })?;
+            let handler = match &trigger.executor {
+                HttpExecutor::Http => {
+                    let handler = match wasi_http.get(id) {
+                        Some(h) => h.clone(),
+                        None => {
+                            let settings = settings(app, component, logs)?;
+                            let bytes = read_source(id, &component.source)?;
+                            let h = Arc::new(WasiHttpHandler::new(engine, &base_linker, &bytes, settings)
+                                .map_err(|message| PrepareError::Component { id: id.into(), message })?);
+                            wasi_http.insert(id.to_string(), h.clone());
+                            h
+                        }
+                    };
+                    Handler::WasiHttp(handler)
+                }
+                HttpExecutor::Wagi(config) => {
+                    let handler = match wagi.get(id) {
+                        Some(h) => h.clone(),
+                        None => {
+                            let settings = settings(app, component, logs)?;
+                            let bytes = read_source(id, &component.source)?;
+                            let h = Arc::new(WagiHandler::new(engine, &bytes, config.clone(), settings)
+                                .map_err(|message| PrepareError::Component { id: id.into(), message })?);
+                            wagi.insert(id.to_string(), h.clone());
+                            h
+                        }
+                    };
+                    Handler::Wagi(handler)
+                }
+            };
+            routes.push((route, handler));
+        }
+        Ok(Self {
+            router: Router::build(routes)?,
+            app_name: app.name().to_string(),
+        })
+    }
+
+    /// The routes served, `(route, what serves it)`, in manifest order.
+    pub fn routes(&self) -> Vec<(String, String)> {
+        self.router
+            .routes()
+            .map(|(pattern, handler)| {
+                let target = match handler {
+                    Handler::Static(_) => "static response".to_string(),
+                    Handler::WasiHttp(h) => h.settings.id.to_string(),
+                    Handler::Wagi(h) => h.settings.id.to_string(),
+                };
+                (pattern.as_str().to_string(), target)
+            })
+            .collect()
+    }
+}
+
+fn settings(app: &App, component: &AppComponent, logs: &LogOptions) -> Result<InstanceSettings, PrepareError> {
+    let _ = app;
+    let component_logs = ComponentLogs::open(&component.id, logs.dir.as_deref(), logs.echo(&component.id))
+        .map_err(|source| PrepareError::Logs { id: component.id.clone(), source })?;
+    Ok(InstanceSettings {
+        id: Arc::from(component.id.as_str()),
+        environment: component.environment.clone(),
+        files_root: component.files_root.clone(),
+        logs: component_logs,
+    })
+}
+
+fn read_source(id: &str, path: &Path) -> Result<Vec<u8>, PrepareError> {
+    std::fs::read(path).map_err(|e| PrepareError::Component {
+        id: id.to_string(),
+        message: format!("cannot read {}: {e}", path.display()),
+    })
+}

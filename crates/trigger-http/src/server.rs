@@ -1,0 +1,256 @@
+//! The hyper front end: accept, route, dispatch, drain on shutdown.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::{HeaderValue, Request, Response, StatusCode};
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+
+use crate::body::{self, Body};
+use crate::prepare::{Handler, HttpTrigger};
+use crate::routes::RouteMatch;
+use crate::wagi::WagiRequest;
+use crate::{cgi, spin_headers};
+
+/// Reserved health-check route, answered by the host for every app.
+pub const HEALTH_ROUTE: &str = "/.well-known/spin/health";
+/// Reserved info route, answered by the host for every app.
+pub const INFO_ROUTE: &str = "/.well-known/spin/info";
+
+/// Serving settings.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// How long in-flight requests may take to finish after shutdown starts.
+    pub drain_timeout: Duration,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        Self { drain_timeout: Duration::from_secs(10) }
+    }
+}
+
+/// Serves `trigger` on `listener` until `shutdown` resolves, then stops
+/// accepting and waits (up to the drain timeout) for open requests.
+pub async fn serve(
+    trigger: Arc<HttpTrigger>,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()>,
+    options: ServeOptions,
+) -> std::io::Result<()> {
+    let local = listener.local_addr()?;
+    let builder = auto::Builder::new(TokioExecutor::new());
+    let graceful = GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, client) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(err) => {
+                    // Running out of file descriptors must not end the server.
+                    tracing::warn!("accept failed: {err}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let trigger = trigger.clone();
+        let service = hyper::service::service_fn(move |request| {
+            let trigger = trigger.clone();
+            async move { Ok::<_, std::convert::Infallible>(dispatch(&trigger, request, client, local).await) }
+        });
+        let connection = builder.serve_connection(TokioIo::new(stream), service).into_owned();
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(err) = connection.await {
+                tracing::debug!(%client, "connection ended: {err}");
+            }
+        });
+    }
+    drop(listener);
+    tracing::info!("shutting down: waiting for in-flight requests");
+    tokio::select! {
+        () = graceful.shutdown() => tracing::info!("all requests finished"),
+        () = tokio::time::sleep(options.drain_timeout) => {
+            tracing::warn!("requests still running after {:?}; exiting anyway", options.drain_timeout)
+        }
+    }
+    Ok(())
+}
+
+/// Routes one request and runs its handler.
+pub async fn dispatch(
+    trigger: &HttpTrigger,
+    mut request: Request<Incoming>,
+    client: SocketAddr,
+    local: SocketAddr,
+) -> Response<Body> {
+    spin_headers::strip_client_spin_headers(request.headers_mut());
+    let path = request.uri().path().to_string();
+    if path == HEALTH_ROUTE {
+        return body::text(StatusCode::OK, "OK");
+    }
+    if path == INFO_ROUTE {
+        return info(trigger);
+    }
+    let Some(matched) = trigger.router.route(&path) else {
+        return body::text(StatusCode::NOT_FOUND, "Not Found\n");
+    };
+    let authority = authority(&request, local);
+    match matched.handler {
+        Handler::Static(response) => static_response(response),
+        Handler::WasiHttp(handler) => {
+            let full_url = full_url(&authority, request.uri());
+            let headers = spin_headers::spin_headers(&spin_headers::SpinRequestInfo {
+                full_url: &full_url,
+                matched_route: matched.pattern.as_str(),
+                component_route: &matched.pattern.component_route(),
+                path_info: &matched.path_info,
+                params: &matched.params,
+                client_addr: client,
+                base_path: "/",
+            });
+            for (name, value) in headers {
+                request.headers_mut().insert(name, value);
+            }
+            // wasi:http wants an absolute URI; HTTP/1.1 requests carry only the path.
+            if let Ok(uri) = full_url.parse() {
+                *request.uri_mut() = uri;
+            }
+            handler.handle(request).await
+        }
+        Handler::Wagi(handler) => wagi(handler, request, &matched, &authority, client, local).await,
+    }
+}
+
+async fn wagi(
+    handler: &crate::wagi::WagiHandler,
+    request: Request<Incoming>,
+    matched: &RouteMatch<'_, Handler>,
+    authority: &str,
+    client: SocketAddr,
+    local: SocketAddr,
+) -> Response<Body> {
+    let (parts, incoming) = request.into_parts();
+    let body = match incoming.collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(err) => {
+            tracing::debug!(component = %handler.id(), "client body failed: {err}");
+            return body::text(StatusCode::BAD_REQUEST, "Bad Request\n");
+        }
+    };
+    let full_url = full_url(authority, &parts.uri);
+    let component_route = matched.pattern.component_route();
+    let (server_name, server_port) = split_authority(authority, local);
+    let env = cgi::build_env(&cgi::CgiRequest {
+        method: &parts.method,
+        uri: &parts.uri,
+        headers: &parts.headers,
+        client_addr: client,
+        server_name: &server_name,
+        server_port,
+        server_protocol: protocol(parts.version),
+        server_software: concat!("Kiln/", env!("CARGO_PKG_VERSION")),
+        full_url: &full_url,
+        matched_route: matched.pattern.as_str(),
+        component_route: &component_route,
+        path_info: &matched.path_info,
+        base_path: "/",
+        content_length: body.len() as u64,
+    });
+    let query = parts.uri.query().unwrap_or("").to_string();
+    handler
+        .handle(WagiRequest { env, script_name: component_route, query, body })
+        .await
+}
+
+fn protocol(version: http::Version) -> &'static str {
+    match version {
+        http::Version::HTTP_09 => "HTTP/0.9",
+        http::Version::HTTP_10 => "HTTP/1.0",
+        http::Version::HTTP_2 => "HTTP/2.0",
+        http::Version::HTTP_3 => "HTTP/3.0",
+        _ => "HTTP/1.1",
+    }
+}
+
+/// The authority the client addressed: the URI's (HTTP/2), the `Host`
+/// header (HTTP/1.1), or the listening address.
+fn authority(request: &Request<Incoming>, local: SocketAddr) -> String {
+    request
+        .uri()
+        .authority()
+        .map(|a| a.to_string())
+        .or_else(|| {
+            request
+                .headers()
+                .get(http::header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .filter(|h| h.parse::<http::uri::Authority>().is_ok())
+                .map(str::to_string)
+        })
+        .unwrap_or_else(|| local.to_string())
+}
+
+fn split_authority(authority: &str, local: SocketAddr) -> (String, u16) {
+    match authority.parse::<http::uri::Authority>() {
+        Ok(a) => (a.host().to_string(), a.port_u16().unwrap_or(local.port())),
+        Err(_) => (local.ip().to_string(), local.port()),
+    }
+}
+
+fn full_url(authority: &str, uri: &http::Uri) -> String {
+    let path_and_query = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    format!("http://{authority}{path_and_query}")
+}
+
+fn static_response(response: &kiln_app::manifest::StaticResponse) -> Response<Body> {
+    let mut out = Response::new(body::full(response.body.clone().unwrap_or_default()));
+    *out.status_mut() = StatusCode::from_u16(response.status_code).unwrap_or(StatusCode::OK);
+    for (name, value) in &response.headers {
+        match (http::HeaderName::try_from(name.as_str()), HeaderValue::try_from(value.as_str())) {
+            (Ok(name), Ok(value)) => {
+                out.headers_mut().append(name, value);
+            }
+            _ => tracing::warn!(header = %name, "static response header is not a valid header; skipped"),
+        }
+    }
+    out
+}
+
+fn info(trigger: &HttpTrigger) -> Response<Body> {
+    let json = format!(
+        "{{\"name\":\"kiln\",\"version\":\"{}\",\"app\":{}}}",
+        env!("CARGO_PKG_VERSION"),
+        json_string(&trigger.app_name)
+    );
+    let mut response = Response::new(body::full(json));
+    response
+        .headers_mut()
+        .insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
+fn json_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}

@@ -1,0 +1,124 @@
+//! The `wasi:http/incoming-handler` executor: a fresh instance per request,
+//! bodies streamed both ways.
+
+use http_body_util::BodyExt;
+use kiln_engine::KilnEngine;
+use kiln_world::HostState;
+use wasmtime::component::{Component, Linker};
+use wasmtime::Store;
+use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
+use wasmtime_wasi_http::p2::bindings::ProxyPre;
+use wasmtime_wasi_http::WasiHttpView;
+
+use crate::body::{self, Body};
+use crate::prepare::InstanceSettings;
+
+/// Export names a component may serve HTTP through, for error messages.
+const HANDLER_EXPORT: &str = "wasi:http/incoming-handler@0.2.x";
+
+/// A compiled, pre-linked `wasi:http` component.
+pub struct WasiHttpHandler {
+    pre: ProxyPre<HostState>,
+    pub(crate) settings: InstanceSettings,
+}
+
+impl WasiHttpHandler {
+    /// Compiles `bytes` (componentizing a core module) and pre-links it.
+    pub(crate) fn new(
+        engine: &KilnEngine,
+        base: &Linker<HostState>,
+        bytes: &[u8],
+        settings: InstanceSettings,
+    ) -> Result<Self, String> {
+        let component = engine.load_component(bytes).map_err(|e| e.to_string())?;
+        let (linker, unavailable) = kiln_world::linker::component_linker(base, &component)
+            .map_err(|e| format!("cannot link imports: {e:#}"))?;
+        if !unavailable.is_empty() {
+            tracing::debug!(
+                component = %settings.id,
+                interfaces = ?unavailable,
+                "imports linked as unavailable capabilities"
+            );
+        }
+        let instance_pre = linker
+            .instantiate_pre(&component)
+            .map_err(|e| format!("cannot link imports: {e:#}"))?;
+        let pre = ProxyPre::new(instance_pre).map_err(|_| {
+            format!(
+                "does not export {HANDLER_EXPORT}, so it cannot handle HTTP requests; it exports: {}",
+                export_names(engine.wasmtime(), &component)
+            )
+        })?;
+        Ok(Self { pre, settings })
+    }
+
+    /// Runs one request in a fresh instance. Errors before the guest set a
+    /// response become a 500, logged with the component id.
+    pub async fn handle(&self, request: http::Request<hyper::body::Incoming>) -> http::Response<Body> {
+        match self.try_handle(request).await {
+            Ok(response) => response,
+            Err(err) => {
+                tracing::error!(component = %self.settings.id, "request failed: {err:#}");
+                body::text(http::StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error\n")
+            }
+        }
+    }
+
+    async fn try_handle(
+        &self,
+        request: http::Request<hyper::body::Incoming>,
+    ) -> wasmtime::Result<http::Response<Body>> {
+        let mut state = HostState::builder(self.settings.id.clone());
+        self.settings.wasi(state.wasi())?;
+        let mut store = Store::new(self.pre.engine(), state.build());
+        store.limiter(|s| s.limits());
+        // Yield to the scheduler every epoch tick so a busy guest cannot
+        // starve the other requests on this worker thread.
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_async_yield_and_update(1);
+
+        let (sender, receiver) = tokio::sync::oneshot::channel();
+        let req = store.data_mut().http().new_incoming_request(Scheme::Http, request)?;
+        let out = store.data_mut().http().new_response_outparam(sender)?;
+        let pre = self.pre.clone();
+        let id = self.settings.id.clone();
+        // The guest keeps running after setting the response, to stream the
+        // body; the task owns the store until it returns.
+        let task = tokio::spawn(async move {
+            let proxy = pre.instantiate_async(&mut store).await?;
+            proxy.wasi_http_incoming_handler().call_handle(&mut store, req, out).await
+        });
+        match receiver.await {
+            Ok(Ok(response)) => {
+                tokio::spawn(async move {
+                    match task.await {
+                        Ok(Ok(())) => {}
+                        Ok(Err(err)) => tracing::error!(component = %id, "guest failed while streaming the response: {err:#}"),
+                        Err(err) => tracing::error!(component = %id, "guest task failed: {err}"),
+                    }
+                });
+                Ok(response.map(|b| b.map_err(|e| std::io::Error::other(e.to_string())).boxed_unsync()))
+            }
+            Ok(Err(code)) => Err(wasmtime::format_err!("guest answered with error code {code:?}")),
+            Err(_) => match task.await {
+                Ok(Ok(())) => Err(wasmtime::format_err!("guest returned without setting a response")),
+                Ok(Err(err)) => Err(err),
+                Err(err) => Err(wasmtime::format_err!("guest task failed: {err}")),
+            },
+        }
+    }
+}
+
+/// The component's export names, for "exports none of …" errors.
+pub(crate) fn export_names(engine: &wasmtime::Engine, component: &Component) -> String {
+    let names: Vec<String> = component
+        .component_type()
+        .exports(engine)
+        .map(|(name, _)| name.to_string())
+        .collect();
+    if names.is_empty() {
+        "nothing".into()
+    } else {
+        names.join(", ")
+    }
+}

@@ -1,0 +1,88 @@
+//! Kiln test guest: a Spin HTTP component written with the Rust `spin-sdk` 5.x.
+//!
+//! Built twice by `scripts/build-guests.sh`: for `wasm32-wasip1` (a core module
+//! the host must componentize) and for `wasm32-wasip2` (a component).
+
+use std::collections::BTreeMap;
+
+use spin_sdk::http::{IntoResponse, Method, Request, Response};
+use spin_sdk::http_component;
+
+#[http_component]
+fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
+    let path = req.path().to_string();
+    // Log capture is tested: one line on stdout and one on stderr per request.
+    println!("handled {path}");
+    eprintln!("stderr {path}");
+
+    let method = req.method().clone();
+    let resp = match (method, path.as_str()) {
+        (Method::Get, "/hello") => Response::builder()
+            .status(200)
+            .header("content-type", "text/plain")
+            .header("x-kiln-test", "hello")
+            .body("Hello, Kiln!")
+            .build(),
+        (_, p) if p == "/echo" || p.starts_with("/echo/") => echo(&req),
+        (Method::Post, "/body") => {
+            let ct = req
+                .header("content-type")
+                .map(|v| v.clone().into_utf8_lossy())
+                .unwrap_or_else(|| "application/octet-stream".to_string());
+            Response::builder()
+                .status(200)
+                .header("content-type", ct)
+                .body(req.body().to_vec())
+                .build()
+        }
+        (Method::Get, "/env") => {
+            let greeting = std::env::var("GREETING").unwrap_or_else(|_| "unset".to_string());
+            text(200, greeting)
+        }
+        (Method::Get, "/file") => match std::fs::read("/data/greeting.txt") {
+            Ok(bytes) => Response::builder()
+                .status(200)
+                .header("content-type", "text/plain")
+                .body(bytes)
+                .build(),
+            Err(e) => text(500, format!("error reading /data/greeting.txt: {e}")),
+        },
+        (Method::Get, "/panic") => panic!("guest panic requested"),
+        (_, p) if p.starts_with("/status/") => {
+            match p["/status/".len()..].parse::<u16>() {
+                Ok(code) if (100..=999).contains(&code) => {
+                    Response::builder().status(code).body(Vec::new()).build()
+                }
+                _ => text(400, format!("bad status code in {p}")),
+            }
+        }
+        (_, p) => text(404, format!("not found: {p}")),
+    };
+    Ok(resp)
+}
+
+fn text(status: u16, body: String) -> Response {
+    Response::builder()
+        .status(status)
+        .header("content-type", "text/plain")
+        .body(body)
+        .build()
+}
+
+fn echo(req: &Request) -> Response {
+    let headers: BTreeMap<String, String> = req
+        .headers()
+        .map(|(k, v)| (k.to_ascii_lowercase(), v.clone().into_utf8_lossy()))
+        .collect();
+    let body = serde_json::json!({
+        "method": req.method().to_string(),
+        "uri": req.uri(),
+        "headers": headers,
+        "body_len": req.body().len(),
+    });
+    Response::builder()
+        .status(200)
+        .header("content-type", "application/json")
+        .body(serde_json::to_vec(&body).expect("json serialization"))
+        .build()
+}

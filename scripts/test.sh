@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Runs every test: unit tests of each crate and the end-to-end tests that
+# build real guests (scripts/build-guests.sh) and serve them with `kiln up`.
+#
+# The build shares one target folder across clones (CARGO_TARGET_DIR, default
+# ~/.cache/kiln/target) so CI and local runs reuse compiled wasmtime.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/kiln/target}"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+
+rustup target add wasm32-wasip1 wasm32-wasip2 >&2
+
+# Guests first, once, so test processes find them built (and failures here are
+# reported as what they are, not as a failing test).
+bash scripts/build-guests.sh >/dev/null
+
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --workspace --no-fail-fast "$@"
+else
+  echo "cargo-nextest not found; falling back to cargo test" >&2
+  cargo test --workspace --no-fail-fast "$@"
+fi
