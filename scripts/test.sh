@@ -12,6 +12,12 @@ export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
 rustup target add wasm32-wasip1 wasm32-wasip2 >&2
 
+# In CI every guest is required: a Python or JS toolchain that fails to
+# install is a failure there, not a skipped test.
+if [ "${CI:-}" = "true" ]; then
+  export KILN_GUESTS_REQUIRE_ALL=1
+fi
+
 # Guests first, once, so test processes find them built (and failures here are
 # reported as what they are, not as a failing test).
 bash scripts/build-guests.sh >/dev/null
