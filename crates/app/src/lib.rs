@@ -7,6 +7,7 @@
 //! environment, and the app's triggers. All paths are absolute.
 
 mod files;
+pub mod sources;
 
 use std::path::{Path, PathBuf};
 
@@ -36,12 +37,22 @@ pub enum AppError {
         /// The resolved path.
         path: PathBuf,
     },
+    /// A `{ url, digest }` source could not be fetched or did not verify.
+    #[error("component `{component}`: source {url}: {message}")]
+    Source {
+        /// Component id.
+        component: String,
+        /// The source URL.
+        url: String,
+        /// What went wrong.
+        message: String,
+    },
     /// A component source kind this build cannot fetch.
-    #[error("component `{component}`: {what} sources are not supported yet; build the component locally and point `source` at the .wasm file")]
+    #[error("component `{component}`: {what} sources are not supported yet; fetch the component and point `source` at the .wasm file")]
     UnsupportedSource {
         /// Component id.
         component: String,
-        /// `url` or `registry`.
+        /// The kind of source (`registry`).
         what: &'static str,
     },
     /// Staging a component's `files` failed.
@@ -95,6 +106,9 @@ pub struct AppComponent {
 impl App {
     /// Loads from a manifest file, a folder containing `spin.toml`, or a bare
     /// Wasm file (served on `/...` as component named after the file).
+    ///
+    /// Blocking (it may download `{ url, digest }` sources): from async code,
+    /// call it in `spawn_blocking`.
     pub fn load(from: &Path) -> Result<Self, AppError> {
         let meta = std::fs::metadata(from).map_err(|_| AppError::NotFound(from.to_path_buf()))?;
         let from = absolute(from)?;
@@ -144,8 +158,8 @@ impl App {
         for (id, spec) in &manifest.components {
             let source = match &spec.source {
                 ComponentSource::Local(path) => base_dir.join(path),
-                ComponentSource::Remote { .. } => {
-                    return Err(AppError::UnsupportedSource { component: id.clone(), what: "url" })
+                ComponentSource::Remote { url, digest } => {
+                    sources::fetch(id, url, digest, &sources::default_cache_dir())?
                 }
                 ComponentSource::Registry { .. } => {
                     return Err(AppError::UnsupportedSource {

@@ -80,6 +80,16 @@ fn check_spin_rust_app(wasm: &str) {
         let resp = client.get(kiln.url("/hello")).send().await.unwrap();
         assert_eq!(resp.status(), 200);
 
+        // Platform interfaces without a granted capability answer with the
+        // interface's own error value: the guest handles it, nothing traps.
+        for (path, prefix) in [("/kv", "kv open error: "), ("/variable", "variable error: "), ("/sqlite", "sqlite open error: ")] {
+            let resp = client.get(kiln.url(path)).send().await.unwrap();
+            assert_eq!(resp.status(), 200, "{path}");
+            let body = resp.text().await.unwrap();
+            assert!(body.starts_with(prefix), "{path}: {body}");
+            assert!(body.contains("is not available on this Kiln host"), "{path}: {body}");
+        }
+
         let resp = client.get(kiln.url("/static")).send().await.unwrap();
         assert_eq!(resp.status(), 201);
         assert_eq!(resp.headers()["x-static"], "yes");
@@ -190,6 +200,30 @@ fn follow_and_quiet_filter_console_echo_but_not_log_files() {
 }
 
 const TEN_MB: usize = 10 * 1024 * 1024;
+
+#[test]
+fn ctrl_c_lets_an_in_flight_response_finish_then_exits_zero() {
+    let wasm = guest("wasi_http_stream.wasm");
+    let kiln = Kiln::up(&wasm, &[]);
+    let url = kiln.url(&format!("/stream?bytes={TEN_MB}"));
+    let rt = rt();
+    let mut resp = rt.block_on(async { client().get(url).send().await.unwrap() });
+    assert_eq!(resp.status(), 200);
+    // Read a little, interrupt the server mid-response, then read the rest.
+    let first = rt.block_on(resp.chunk()).unwrap().expect("first chunk").len();
+    let pid = kiln_pid(&kiln);
+    std::process::Command::new("kill").args(["-INT", &pid]).status().unwrap();
+    let mut total = first;
+    while let Some(chunk) = rt.block_on(resp.chunk()).unwrap() {
+        total += chunk.len();
+    }
+    assert_eq!(total, TEN_MB, "the in-flight response completed after Ctrl-C");
+    assert_eq!(kiln.interrupt().code(), Some(0));
+}
+
+fn kiln_pid(kiln: &Kiln) -> String {
+    kiln.pid().to_string()
+}
 
 #[test]
 fn wasi_http_component_streams_10mb_both_ways() {

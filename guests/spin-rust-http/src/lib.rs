@@ -48,6 +48,23 @@ fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
             Err(e) => text(500, format!("error reading /data/greeting.txt: {e}")),
         },
         (Method::Get, "/panic") => panic!("guest panic requested"),
+        // Platform interfaces: the host must answer with the interface's own
+        // error value when it does not grant the capability, never trap.
+        (Method::Get, "/kv") => match spin_sdk::key_value::Store::open_default() {
+            Ok(store) => match store.get("greeting") {
+                Ok(value) => text(200, format!("kv ok: {value:?}")),
+                Err(e) => text(200, format!("kv get error: {e:?}")),
+            },
+            Err(e) => text(200, format!("kv open error: {e:?}")),
+        },
+        (Method::Get, "/variable") => match spin_sdk::variables::get("greeting") {
+            Ok(value) => text(200, format!("variable ok: {value}")),
+            Err(e) => text(200, format!("variable error: {e:?}")),
+        },
+        (Method::Get, "/sqlite") => match spin_sdk::sqlite::Connection::open_default() {
+            Ok(_) => text(200, "sqlite ok".to_string()),
+            Err(e) => text(200, format!("sqlite open error: {e:?}")),
+        },
         (_, p) if p.starts_with("/status/") => {
             match p["/status/".len()..].parse::<u16>() {
                 Ok(code) if (100..=999).contains(&code) => {

@@ -65,7 +65,10 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
 
 async fn up(args: UpArgs) -> anyhow::Result<()> {
     let from = args.from.clone().unwrap_or_else(|| PathBuf::from("."));
-    let mut app = App::load(&from)?;
+    // Loading may download `{ url, digest }` sources: keep it off the async workers.
+    let mut app = tokio::task::spawn_blocking(move || App::load(&from))
+        .await
+        .context("application loader panicked")??;
     if app.http_triggers().is_empty() {
         bail!("the application has no HTTP triggers: nothing to serve");
     }
