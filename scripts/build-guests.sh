@@ -130,9 +130,10 @@ ensure_rust_target() {
 }
 
 # build_rust GUEST_DIR TARGET ARTIFACT_NAME OUTPUT
+# build_rust DIR TARGET ARTIFACT OUTPUT [EXTRA_KEY...]
 build_rust() {
     local dir="$1" target="$2" artifact="$3" output="$4" key t0
-    key="$(cache_key "$dir" "target=$target" "rustc=$RUSTC_VERSION")"
+    key="$(cache_key "$dir" "target=$target" "rustc=$RUSTC_VERSION" "${@:5}")"
     if up_to_date "$output" "$key"; then
         log "$output: up to date"
         return 0
@@ -156,6 +157,9 @@ build_rust spin-rust-http wasm32-wasip1 spin_rust_http.wasm spin_rust_http_wasip
 build_rust spin-rust-http wasm32-wasip2 spin_rust_http.wasm spin_rust_http_wasip2.wasm
 build_rust wasi-http-stream wasm32-wasip2 wasi_http_stream.wasm wasi_http_stream.wasm
 build_rust wagi-rust wasm32-wasip1 wagi_rust.wasm wagi_rust.wasm
+# Generated from the host's own WIT, which is therefore part of its cache key.
+HOST_WIT_HASH="$(find "$REPO_ROOT/crates/world/wit" -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)"
+build_rust spin-inbound-http wasm32-wasip2 spin_inbound_http.wasm spin_inbound_http.wasm "wit=$HOST_WIT_HASH"
 
 # --- WAT / edge-case fixtures -------------------------------------------------
 

@@ -313,3 +313,43 @@ fn optional_guest_or_ci(name: &str) -> Option<std::path::PathBuf> {
     }
     found
 }
+
+#[test]
+fn spin1_inbound_http_component_answers() {
+    let wasm = guest("spin_inbound_http.wasm");
+    let manifest = format!(
+        "spin_manifest_version = 2\n[application]\nname = \"spin1\"\n\
+         [[trigger.http]]\nroute = \"/...\"\ncomponent = \"legacy\"\n\
+         [component.legacy]\nsource = \"{}\"\n",
+        wasm.display()
+    );
+    let dir = app_dir(&manifest, &[]);
+    let kiln = Kiln::up(dir.path(), &[]);
+    rt().block_on(async {
+        let client = client();
+        let resp = client.get(kiln.url("/hello")).send().await.unwrap();
+        assert_eq!(resp.status(), 200);
+        assert_eq!(resp.headers()["content-type"], "text/plain");
+        assert_eq!(resp.text().await.unwrap(), "Hello from inbound-http!");
+
+        let resp = client.post(kiln.url("/echo")).header("content-type", "text/x-echo").body("round trip").send().await.unwrap();
+        assert_eq!(resp.headers()["content-type"], "text/x-echo");
+        assert_eq!(resp.text().await.unwrap(), "round trip");
+
+        let body = client.put(kiln.url("/headers?x=1")).send().await.unwrap().text().await.unwrap();
+        assert!(body.lines().any(|l| l == "method: Method::Put"), "{body}");
+        assert!(body.lines().any(|l| l == "uri: /headers?x=1"), "{body}");
+        assert!(body.lines().any(|l| l == "spin-matched-route: /..."), "{body}");
+        assert!(body.lines().any(|l| l == "spin-path-info: /headers"), "{body}");
+
+        // The Spin 1 ABI has no TRACE: 405, not a trap.
+        let resp = client.request(reqwest::Method::TRACE, kiln.url("/hello")).send().await.unwrap();
+        assert_eq!(resp.status(), 405);
+
+        let resp = client.get(kiln.url("/panic")).send().await.unwrap();
+        assert_eq!(resp.status(), 500);
+        let resp = client.get(kiln.url("/hello")).send().await.unwrap();
+        assert_eq!(resp.status(), 200);
+    });
+    assert!(kiln.wait_for_output("[legacy] inbound-http handled /hello"));
+}

@@ -168,7 +168,8 @@ fn component_without_http_export_is_refused_with_its_exports() {
     let dir = app_dir(&manifest_for("c.wasm"), &[("c.wasm", &component)]);
     let stderr = up_fails(dir.path());
     assert!(stderr.contains("component `bad`"), "{stderr}");
-    assert!(stderr.contains("wasi:http/incoming-handler"), "{stderr}");
+    assert!(stderr.contains("wasi:http/incoming-handler@0.2.x"), "{stderr}");
+    assert!(stderr.contains("fermyon:spin/inbound-http"), "{stderr}");
     assert!(stderr.contains("it exports: other-thing"), "{stderr}");
 }
 

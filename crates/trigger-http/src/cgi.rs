@@ -279,11 +279,6 @@ pub struct CgiResponse {
     pub body: Bytes,
 }
 
-/// Headers the module may not set: hop-by-hop ones and those framing the
-/// body, which the server produces itself from the body it sends.
-const DROPPED: &[&str] =
-    &["connection", "content-length", "keep-alive", "te", "trailer", "transfer-encoding", "upgrade"];
-
 /// Parses CGI output (RFC 3875 §6).
 ///
 /// * Header lines end in `\n` or `\r\n`; the first empty line ends them and
@@ -361,7 +356,7 @@ pub fn parse_output(stdout: &[u8]) -> Result<CgiResponse, CgiError> {
             status = Some(parse_status(value)?);
             continue;
         }
-        if DROPPED.contains(&name.as_str()) || name.as_str().starts_with("proxy-") {
+        if crate::body::is_host_managed(&name) {
             tracing::debug!(header = %name, "dropped a hop-by-hop or framing header from CGI output");
             continue;
         }

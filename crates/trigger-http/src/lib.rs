@@ -21,6 +21,7 @@ mod prepare;
 pub mod routes;
 pub mod server;
 pub mod spin_headers;
+pub mod spin_inbound;
 pub mod wagi;
 pub mod wasi_http;
 

@@ -11,6 +11,7 @@ use kiln_world::stdio::{ComponentLogs, Stream};
 use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
 
 use crate::routes::Router;
+use crate::spin_inbound::SpinInboundHandler;
 use crate::wagi::WagiHandler;
 use crate::wasi_http::WasiHttpHandler;
 
@@ -64,9 +65,11 @@ impl LogOptions {
 }
 
 /// What a route leads to.
+#[derive(Clone)]
 pub(crate) enum Handler {
     Static(StaticResponse),
     WasiHttp(Arc<WasiHttpHandler>),
+    SpinInbound(Arc<SpinInboundHandler>),
     Wagi(Arc<WagiHandler>),
 }
 
@@ -109,7 +112,7 @@ impl HttpTrigger {
         let base_linker = kiln_world::linker::base_linker(engine.wasmtime()).map_err(|e| {
             PrepareError::Component { id: "*".into(), message: format!("linker: {e:#}") }
         })?;
-        let mut wasi_http: HashMap<String, Arc<WasiHttpHandler>> = HashMap::new();
+        let mut http: HashMap<String, Handler> = HashMap::new();
         let mut wagi: HashMap<String, Arc<WagiHandler>> = HashMap::new();
         let mut routes = Vec::new();
         for trigger in app.http_triggers() {
@@ -128,20 +131,17 @@ impl HttpTrigger {
                 id: id.to_string(),
             })?;
             let handler = match &trigger.executor {
-                HttpExecutor::Http => {
-                    let handler = match wasi_http.get(id) {
-                        Some(h) => h.clone(),
-                        None => {
-                            let settings = settings(app, component, logs)?;
-                            let bytes = read_source(id, &component.source)?;
-                            let h = Arc::new(WasiHttpHandler::new(engine, &base_linker, &bytes, settings)
-                                .map_err(|message| PrepareError::Component { id: id.into(), message })?);
-                            wasi_http.insert(id.to_string(), h.clone());
-                            h
-                        }
-                    };
-                    Handler::WasiHttp(handler)
-                }
+                HttpExecutor::Http => match http.get(id) {
+                    Some(h) => h.clone(),
+                    None => {
+                        let settings = settings(app, component, logs)?;
+                        let bytes = read_source(id, &component.source)?;
+                        let h = http_handler(engine, &base_linker, &bytes, settings)
+                            .map_err(|message| PrepareError::Component { id: id.into(), message })?;
+                        http.insert(id.to_string(), h.clone());
+                        h
+                    }
+                },
                 HttpExecutor::Wagi(config) => {
                     let handler = match wagi.get(id) {
                         Some(h) => h.clone(),
@@ -173,12 +173,37 @@ impl HttpTrigger {
                 let target = match handler {
                     Handler::Static(_) => "static response".to_string(),
                     Handler::WasiHttp(h) => h.settings.id.to_string(),
+                    Handler::SpinInbound(h) => h.settings.id.to_string(),
                     Handler::Wagi(h) => h.settings.id.to_string(),
                 };
                 (pattern.as_str().to_string(), target)
             })
             .collect()
     }
+}
+
+/// Compiles a component for the HTTP executor and picks how to call it by
+/// what it exports.
+fn http_handler(
+    engine: &KilnEngine,
+    base: &wasmtime::component::Linker<kiln_world::HostState>,
+    bytes: &[u8],
+    settings: InstanceSettings,
+) -> Result<Handler, String> {
+    let component = engine.load_component(bytes).map_err(|e| e.to_string())?;
+    let exports = crate::wasi_http::export_names(engine.wasmtime(), &component);
+    if exports.iter().any(|e| e.starts_with(crate::wasi_http::EXPORT_PREFIX)) {
+        return Ok(Handler::WasiHttp(Arc::new(WasiHttpHandler::new(base, &component, settings)?)));
+    }
+    if SpinInboundHandler::is_exported_by(engine.wasmtime(), &component) {
+        return Ok(Handler::SpinInbound(Arc::new(SpinInboundHandler::new(base, &component, settings)?)));
+    }
+    Err(format!(
+        "exports none of {}x or {}, so it cannot handle HTTP requests; it exports: {}",
+        crate::wasi_http::EXPORT_PREFIX,
+        crate::spin_inbound::EXPORT,
+        if exports.is_empty() { "nothing".to_string() } else { exports.join(", ") }
+    ))
 }
 
 fn settings(app: &App, component: &AppComponent, logs: &LogOptions) -> Result<InstanceSettings, PrepareError> {

@@ -109,26 +109,40 @@ pub async fn dispatch(
     match matched.handler {
         Handler::Static(response) => static_response(response),
         Handler::WasiHttp(handler) => {
-            let full_url = full_url(&authority, request.uri());
-            let headers = spin_headers::spin_headers(&spin_headers::SpinRequestInfo {
-                full_url: &full_url,
-                matched_route: matched.pattern.as_str(),
-                component_route: &matched.pattern.component_route(),
-                path_info: &matched.path_info,
-                params: &matched.params,
-                client_addr: client,
-                base_path: "/",
-            });
-            for (name, value) in headers {
-                request.headers_mut().insert(name, value);
-            }
-            // wasi:http wants an absolute URI; HTTP/1.1 requests carry only the path.
-            if let Ok(uri) = full_url.parse() {
-                *request.uri_mut() = uri;
-            }
+            add_spin_context(&mut request, &matched, &authority, client);
+            handler.handle(request).await
+        }
+        Handler::SpinInbound(handler) => {
+            add_spin_context(&mut request, &matched, &authority, client);
             handler.handle(request).await
         }
         Handler::Wagi(handler) => wagi(handler, request, &matched, &authority, client, local).await,
+    }
+}
+
+/// Adds the `spin-*` headers and makes the URI absolute (component
+/// executors see the URL the client used; HTTP/1.1 requests carry only the path).
+fn add_spin_context(
+    request: &mut Request<Incoming>,
+    matched: &RouteMatch<'_, Handler>,
+    authority: &str,
+    client: SocketAddr,
+) {
+    let full_url = full_url(authority, request.uri());
+    let headers = spin_headers::spin_headers(&spin_headers::SpinRequestInfo {
+        full_url: &full_url,
+        matched_route: matched.pattern.as_str(),
+        component_route: &matched.pattern.component_route(),
+        path_info: &matched.path_info,
+        params: &matched.params,
+        client_addr: client,
+        base_path: "/",
+    });
+    for (name, value) in headers {
+        request.headers_mut().insert(name, value);
+    }
+    if let Ok(uri) = full_url.parse() {
+        *request.uri_mut() = uri;
     }
 }
 

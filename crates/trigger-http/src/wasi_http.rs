@@ -2,7 +2,6 @@
 //! bodies streamed both ways.
 
 use http_body_util::BodyExt;
-use kiln_engine::KilnEngine;
 use kiln_world::HostState;
 use wasmtime::component::{Component, Linker};
 use wasmtime::Store;
@@ -13,8 +12,8 @@ use wasmtime_wasi_http::WasiHttpView;
 use crate::body::{self, Body};
 use crate::prepare::InstanceSettings;
 
-/// Export names a component may serve HTTP through, for error messages.
-const HANDLER_EXPORT: &str = "wasi:http/incoming-handler@0.2.x";
+/// The export this executor calls, up to its patch version (any `0.2.x`).
+pub const EXPORT_PREFIX: &str = "wasi:http/incoming-handler@0.2.";
 
 /// A compiled, pre-linked `wasi:http` component.
 pub struct WasiHttpHandler {
@@ -23,15 +22,13 @@ pub struct WasiHttpHandler {
 }
 
 impl WasiHttpHandler {
-    /// Compiles `bytes` (componentizing a core module) and pre-links it.
+    /// Pre-links a compiled component exporting the handler.
     pub(crate) fn new(
-        engine: &KilnEngine,
         base: &Linker<HostState>,
-        bytes: &[u8],
+        component: &Component,
         settings: InstanceSettings,
     ) -> Result<Self, String> {
-        let component = engine.load_component(bytes).map_err(|e| e.to_string())?;
-        let (linker, unavailable) = kiln_world::linker::component_linker(base, &component)
+        let (linker, unavailable) = kiln_world::linker::component_linker(base, component)
             .map_err(|e| format!("cannot link imports: {e:#}"))?;
         if !unavailable.is_empty() {
             tracing::debug!(
@@ -41,14 +38,10 @@ impl WasiHttpHandler {
             );
         }
         let instance_pre = linker
-            .instantiate_pre(&component)
+            .instantiate_pre(component)
             .map_err(|e| format!("cannot link imports: {e:#}"))?;
-        let pre = ProxyPre::new(instance_pre).map_err(|_| {
-            format!(
-                "does not export {HANDLER_EXPORT}, so it cannot handle HTTP requests; it exports: {}",
-                export_names(engine.wasmtime(), &component)
-            )
-        })?;
+        let pre = ProxyPre::new(instance_pre)
+            .map_err(|e| format!("{EXPORT_PREFIX}x has an unexpected type: {e:#}"))?;
         Ok(Self { pre, settings })
     }
 
@@ -109,16 +102,7 @@ impl WasiHttpHandler {
     }
 }
 
-/// The component's export names, for "exports none of …" errors.
-pub(crate) fn export_names(engine: &wasmtime::Engine, component: &Component) -> String {
-    let names: Vec<String> = component
-        .component_type()
-        .exports(engine)
-        .map(|(name, _)| name.to_string())
-        .collect();
-    if names.is_empty() {
-        "nothing".into()
-    } else {
-        names.join(", ")
-    }
+/// The component's export names.
+pub(crate) fn export_names(engine: &wasmtime::Engine, component: &Component) -> Vec<String> {
+    component.component_type().exports(engine).map(|(name, _)| name.to_string()).collect()
 }

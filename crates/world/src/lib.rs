@@ -10,10 +10,13 @@
 //!   `wasi:config`, …) — so SDK-built guests always instantiate; each function
 //!   answers with its interface's own error value until a capability crate
 //!   implements it.
+//! * [`spin_inbound`] holds the bindings for Spin 1 `fermyon:spin/inbound-http`
+//!   components.
 //! * [`stdio`] routes guest stdout/stderr to per-component log files and the
 //!   console.
 
 pub mod linker;
+pub mod spin_inbound;
 mod state;
 pub mod stdio;
 pub mod unavailable;

@@ -137,6 +137,7 @@ impl Kiln {
             }
             if Instant::now() > deadline {
                 let _ = child.kill();
+                let _ = child.wait();
                 return Err("did not start serving within 300s".into());
             }
         }
