@@ -58,6 +58,14 @@ impl EngineConfig {
                 .max_memory_size(self.max_instance_memory as usize)
                 .max_unused_warm_slots(100);
             config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        } else {
+            // The fallback exists for hosts short of address space, where the
+            // default 4 GiB-per-memory reservation fails too: reserve little
+            // and let memories move as they grow (explicit bounds checks).
+            config
+                .memory_reservation(0)
+                .memory_guard_size(64 << 10)
+                .memory_reservation_for_growth(16 << 20);
         }
         config
     }

@@ -353,3 +353,21 @@ fn spin1_inbound_http_component_answers() {
     });
     assert!(kiln.wait_for_output("[legacy] inbound-http handled /hello"));
 }
+
+#[test]
+fn falls_back_from_pooling_when_address_space_is_scarce() {
+    let wasm = guest("spin_rust_http_wasip2.wasm");
+    // 3 GB of address space: too little for the instance pool (and for the
+    // default 4 GiB reservation per memory), plenty for kiln itself.
+    let mut wrapper = std::process::Command::new("bash");
+    wrapper.args(["-c", "ulimit -v 3000000 && exec \"$0\" \"$@\"", kiln_bin()]);
+    let kiln = Kiln::try_up_in(wrapper, &wasm, &["--disable-cache"]).expect("kiln starts");
+    rt().block_on(async {
+        for _ in 0..3 {
+            let resp = client().get(kiln.url("/hello")).send().await.unwrap();
+            assert_eq!(resp.status(), 200);
+            assert_eq!(resp.text().await.unwrap(), "Hello, Kiln!");
+        }
+    });
+    assert!(kiln.wait_for_output("pooling instance allocator unavailable"), "the fallback is logged");
+}

@@ -185,3 +185,41 @@ fn sigterm_drains_and_exits_zero() {
     });
     assert_eq!(kiln.interrupt().code(), Some(0));
 }
+
+#[test]
+fn version_1_manifest_is_served_with_its_base_path() {
+    let manifest = format!(
+        r#"spin_manifest_version = "1"
+name = "v1app"
+version = "1.0.0"
+trigger = {{ type = "http", base = "/base" }}
+
+[[component]]
+id = "hello"
+source = "{}"
+[component.trigger]
+route = "/hello/..."
+
+[[component]]
+id = "cgi"
+source = "{}"
+[component.trigger]
+route = "/cgi"
+executor = {{ type = "wagi" }}
+"#,
+        guest("spin_rust_http_wasip2.wasm").display(),
+        guest("wagi_rust.wasm").display()
+    );
+    let dir = app_dir(&manifest, &[]);
+    let kiln = Kiln::up(dir.path(), &[]);
+    rt().block_on(async {
+        let body = client().get(kiln.url("/base/cgi")).send().await.unwrap().text().await.unwrap();
+        assert!(body.lines().any(|l| l == "SCRIPT_NAME=/base/cgi"), "{body}");
+        // The component's own 404 (not the router's) proves the route matched.
+        let resp = client().get(kiln.url("/base/hello/x")).send().await.unwrap();
+        assert_eq!(resp.text().await.unwrap(), "not found: /base/hello/x");
+        let resp = client().get(kiln.url("/hello/x")).send().await.unwrap();
+        assert_eq!(resp.status(), 404);
+        assert_eq!(resp.text().await.unwrap(), "Not Found\n");
+    });
+}

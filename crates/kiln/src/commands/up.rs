@@ -69,6 +69,15 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
     let mut app = tokio::task::spawn_blocking(move || App::load(&from))
         .await
         .context("application loader panicked")??;
+    if !app.manifest.redis_triggers.is_empty() {
+        tracing::warn!(
+            count = app.manifest.redis_triggers.len(),
+            "Redis triggers are not served by this version of Kiln; serving HTTP triggers only"
+        );
+    }
+    for kind in app.manifest.other_triggers.keys() {
+        tracing::warn!(trigger = %kind, "no such trigger type in Kiln; its triggers are ignored");
+    }
     if app.http_triggers().is_empty() {
         bail!("the application has no HTTP triggers: nothing to serve");
     }

@@ -87,7 +87,13 @@ impl Kiln {
 
     /// Like [`Self::up`] but returns kiln's stderr when it exits instead of serving.
     pub fn try_up(from: &Path, extra: &[&str]) -> Result<Kiln, String> {
-        let mut child = Command::new(kiln_bin())
+        Self::try_up_in(Command::new(kiln_bin()), from, extra)
+    }
+
+    /// Like [`Self::try_up`], with `command` as the program (a wrapper such
+    /// as `bash -c '…; exec "$0" "$@"' kiln` may stand in front of kiln).
+    pub fn try_up_in(mut command: Command, from: &Path, extra: &[&str]) -> Result<Kiln, String> {
+        let mut child = command
             .arg("up")
             .arg("-f")
             .arg(from)
