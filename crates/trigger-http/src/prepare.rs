@@ -8,6 +8,8 @@ use kiln_app::manifest::{HttpExecutor, HttpRoute, StaticResponse};
 use kiln_app::{App, AppComponent};
 use kiln_engine::KilnEngine;
 use kiln_world::stdio::{ComponentLogs, Stream};
+use kiln_world::HostState;
+use wasmtime::Store;
 use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
 
 use crate::routes::Router;
@@ -88,6 +90,38 @@ pub(crate) struct InstanceSettings {
 }
 
 impl InstanceSettings {
+    /// Pre-links `component`: the shared base linker plus stand-ins for every
+    /// interface Kiln does not provide (see `kiln_world::unavailable`).
+    pub fn prelink(
+        &self,
+        base: &wasmtime::component::Linker<HostState>,
+        component: &wasmtime::component::Component,
+    ) -> Result<wasmtime::component::InstancePre<HostState>, String> {
+        let (linker, unavailable) = kiln_world::linker::component_linker(base, component)
+            .map_err(|e| format!("cannot link imports: {e:#}"))?;
+        if !unavailable.is_empty() {
+            tracing::debug!(
+                component = %self.id,
+                interfaces = ?unavailable,
+                "imports linked as unavailable capabilities"
+            );
+        }
+        linker.instantiate_pre(component).map_err(|e| format!("cannot link imports: {e:#}"))
+    }
+
+    /// A fresh store for one instance of the component.
+    pub fn new_store(&self, engine: &wasmtime::Engine) -> wasmtime::Result<Store<HostState>> {
+        let mut state = HostState::builder(self.id.clone());
+        self.wasi(state.wasi())?;
+        let mut store = Store::new(engine, state.build());
+        store.limiter(|s| s.limits());
+        // Yield to the scheduler every epoch tick so a busy guest cannot
+        // starve the other requests on its worker thread.
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_async_yield_and_update(1);
+        Ok(store)
+    }
+
     /// A WASI builder with the component's environment, files and stdio.
     pub fn wasi(&self, wasi: &mut WasiCtxBuilder) -> wasmtime::Result<()> {
         wasi.envs(&self.environment)
@@ -186,7 +220,7 @@ impl HttpTrigger {
 /// what it exports.
 fn http_handler(
     engine: &KilnEngine,
-    base: &wasmtime::component::Linker<kiln_world::HostState>,
+    base: &wasmtime::component::Linker<HostState>,
     bytes: &[u8],
     settings: InstanceSettings,
 ) -> Result<Handler, String> {

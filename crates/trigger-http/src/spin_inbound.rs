@@ -5,7 +5,6 @@ use http_body_util::BodyExt;
 use kiln_world::spin_inbound::{InboundHttpGuestPre, Method, Request, Response};
 use kiln_world::HostState;
 use wasmtime::component::{Component, Linker};
-use wasmtime::Store;
 
 use crate::body::{self, Body};
 use crate::prepare::InstanceSettings;
@@ -31,12 +30,7 @@ impl SpinInboundHandler {
         component: &Component,
         settings: InstanceSettings,
     ) -> Result<Self, String> {
-        let (linker, _) = kiln_world::linker::component_linker(base, component)
-            .map_err(|e| format!("cannot link imports: {e:#}"))?;
-        let instance_pre = linker
-            .instantiate_pre(component)
-            .map_err(|e| format!("cannot link imports: {e:#}"))?;
-        let pre = InboundHttpGuestPre::new(instance_pre)
+        let pre = InboundHttpGuestPre::new(settings.prelink(base, component)?)
             .map_err(|e| format!("{EXPORT} has an unexpected type: {e:#}"))?;
         Ok(Self { pre, settings })
     }
@@ -75,12 +69,7 @@ impl SpinInboundHandler {
     }
 
     async fn call(&self, request: Request) -> wasmtime::Result<Response> {
-        let mut state = HostState::builder(self.settings.id.clone());
-        self.settings.wasi(state.wasi())?;
-        let mut store = Store::new(self.pre.engine(), state.build());
-        store.limiter(|s| s.limits());
-        store.set_epoch_deadline(1);
-        store.epoch_deadline_async_yield_and_update(1);
+        let mut store = self.settings.new_store(self.pre.engine())?;
         let guest = self.pre.instantiate_async(&mut store).await?;
         guest.fermyon_spin_inbound_http().call_handle_request(&mut store, &request).await
     }

@@ -4,7 +4,6 @@
 use http_body_util::BodyExt;
 use kiln_world::HostState;
 use wasmtime::component::{Component, Linker};
-use wasmtime::Store;
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::WasiHttpView;
@@ -28,19 +27,7 @@ impl WasiHttpHandler {
         component: &Component,
         settings: InstanceSettings,
     ) -> Result<Self, String> {
-        let (linker, unavailable) = kiln_world::linker::component_linker(base, component)
-            .map_err(|e| format!("cannot link imports: {e:#}"))?;
-        if !unavailable.is_empty() {
-            tracing::debug!(
-                component = %settings.id,
-                interfaces = ?unavailable,
-                "imports linked as unavailable capabilities"
-            );
-        }
-        let instance_pre = linker
-            .instantiate_pre(component)
-            .map_err(|e| format!("cannot link imports: {e:#}"))?;
-        let pre = ProxyPre::new(instance_pre)
+        let pre = ProxyPre::new(settings.prelink(base, component)?)
             .map_err(|e| format!("{EXPORT_PREFIX}x has an unexpected type: {e:#}"))?;
         Ok(Self { pre, settings })
     }
@@ -61,14 +48,7 @@ impl WasiHttpHandler {
         &self,
         request: http::Request<hyper::body::Incoming>,
     ) -> wasmtime::Result<http::Response<Body>> {
-        let mut state = HostState::builder(self.settings.id.clone());
-        self.settings.wasi(state.wasi())?;
-        let mut store = Store::new(self.pre.engine(), state.build());
-        store.limiter(|s| s.limits());
-        // Yield to the scheduler every epoch tick so a busy guest cannot
-        // starve the other requests on this worker thread.
-        store.set_epoch_deadline(1);
-        store.epoch_deadline_async_yield_and_update(1);
+        let mut store = self.settings.new_store(self.pre.engine())?;
 
         let (sender, receiver) = tokio::sync::oneshot::channel();
         let req = store.data_mut().http().new_incoming_request(Scheme::Http, request)?;
