@@ -8,7 +8,8 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
-use wasmtime_wasi::cli::AsyncStdoutStream;
+use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
+use wasmtime_wasi::p2::{OutputStream, Pollable, StreamResult};
 
 /// Which of a guest's output streams.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,39 +70,36 @@ impl ComponentLogs {
     }
 
     /// A WASI output stream for one instance's `stream`.
-    pub fn stream(&self, stream: Stream) -> AsyncStdoutStream {
-        AsyncStdoutStream::new(
-            64 * 1024,
-            LogWriter {
-                logs: self.clone(),
-                stream,
-                pending: Vec::new(),
-            },
-        )
+    pub fn stream(&self, stream: Stream) -> LogStream {
+        LogStream {
+            inner: Arc::new(StreamInner { logs: self.clone(), stream, pending: Mutex::new(Vec::new()) }),
+        }
     }
 
-    /// Bytes written by an instance that does not run through WASI streams
-    /// (WAGI stderr captured in memory).
+    /// Bytes written by an instance that does not run through WASI streams.
     pub fn write_all(&self, stream: Stream, bytes: &[u8]) {
-        let mut writer = LogWriter {
-            logs: self.clone(),
-            stream,
-            pending: Vec::new(),
-        };
-        writer.write(bytes);
+        self.stream(stream).inner.write(bytes);
     }
+}
+
+/// One instance's stdout or stderr. Writes go straight to the log file (and
+/// the console echo) on the calling thread: no per-instance writer task, so
+/// an instance that never prints costs nothing.
+#[derive(Clone)]
+pub struct LogStream {
+    inner: Arc<StreamInner>,
 }
 
 /// Line-buffers the console echo so lines of concurrent instances don't
 /// interleave mid-line; the file gets bytes as they come.
-struct LogWriter {
+struct StreamInner {
     logs: ComponentLogs,
     stream: Stream,
-    pending: Vec<u8>,
+    pending: Mutex<Vec<u8>>,
 }
 
-impl LogWriter {
-    fn write(&mut self, buf: &[u8]) {
+impl StreamInner {
+    fn write(&self, buf: &[u8]) {
         let inner = &self.logs.inner;
         let file = match self.stream {
             Stream::Stdout => &inner.stdout,
@@ -115,9 +113,10 @@ impl LogWriter {
             }
         }
         if inner.echo {
-            self.pending.extend_from_slice(buf);
-            while let Some(pos) = self.pending.iter().position(|b| *b == b'\n') {
-                let line: Vec<u8> = self.pending.drain(..=pos).collect();
+            let Ok(mut pending) = self.pending.lock() else { return };
+            pending.extend_from_slice(buf);
+            while let Some(pos) = pending.iter().position(|b| *b == b'\n') {
+                let line: Vec<u8> = pending.drain(..=pos).collect();
                 self.echo_line(&line[..line.len() - 1]);
             }
         }
@@ -132,24 +131,56 @@ impl LogWriter {
             Stream::Stderr => writeln!(std::io::stderr().lock(), "[{id}] {line}"),
         };
     }
+}
 
-    fn flush_pending(&mut self) {
-        if !self.pending.is_empty() {
-            let line = std::mem::take(&mut self.pending);
-            self.echo_line(&line);
+impl Drop for StreamInner {
+    fn drop(&mut self) {
+        let pending = self.pending.get_mut().map(std::mem::take).unwrap_or_default();
+        if !pending.is_empty() {
+            self.echo_line(&pending);
         }
     }
 }
 
-impl Drop for LogWriter {
-    fn drop(&mut self) {
-        self.flush_pending();
+impl IsTerminal for LogStream {
+    fn is_terminal(&self) -> bool {
+        false
     }
 }
 
-impl tokio::io::AsyncWrite for LogWriter {
+impl StdoutStream for LogStream {
+    fn p2_stream(&self) -> Box<dyn OutputStream> {
+        Box::new(self.clone())
+    }
+
+    fn async_stream(&self) -> Box<dyn tokio::io::AsyncWrite + Send + Sync> {
+        Box::new(self.clone())
+    }
+}
+
+#[wasmtime_wasi::async_trait]
+impl Pollable for LogStream {
+    async fn ready(&mut self) {}
+}
+
+impl OutputStream for LogStream {
+    fn write(&mut self, bytes: bytes::Bytes) -> StreamResult<()> {
+        self.inner.write(&bytes);
+        Ok(())
+    }
+
+    fn flush(&mut self) -> StreamResult<()> {
+        Ok(())
+    }
+
+    fn check_write(&mut self) -> StreamResult<usize> {
+        Ok(64 * 1024)
+    }
+}
+
+impl tokio::io::AsyncWrite for LogStream {
     fn poll_write(self: Pin<&mut Self>, _: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
-        self.get_mut().write(buf);
+        self.inner.write(buf);
         Poll::Ready(Ok(buf.len()))
     }
 
@@ -158,7 +189,6 @@ impl tokio::io::AsyncWrite for LogWriter {
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        self.get_mut().flush_pending();
         Poll::Ready(Ok(()))
     }
 }
