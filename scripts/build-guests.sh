@@ -9,6 +9,10 @@
 # Outputs (in OUT_DIR):
 #   spin_rust_http_wasip1.wasm  core module (wasm32-wasip1), Spin Rust SDK 5.2.0
 #   spin_rust_http_wasip2.wasm  component  (wasm32-wasip2), same source
+#   spin_rust_p3.wasm           component  (wasm32-wasip2), Spin Rust SDK 7.0.0:
+#                               exports wasi:http/handler@0.3.0 (Preview 3)
+#   spin_rust_state.wasm        component  (wasm32-wasip2), Spin Rust SDK 5.2.0:
+#                               key-value, SQLite and variables routes
 #   wasi_http_stream.wasm       plain wasi:http component (wstd), streaming bodies
 #   wagi_rust.wasm              WAGI/CGI core module (wasm32-wasip1)
 #   py_http.wasm                optional: Python, componentize-py + spin-sdk
@@ -155,6 +159,8 @@ RUSTC_VERSION="$(rustc -V)"
 
 build_rust spin-rust-http wasm32-wasip1 spin_rust_http.wasm spin_rust_http_wasip1.wasm
 build_rust spin-rust-http wasm32-wasip2 spin_rust_http.wasm spin_rust_http_wasip2.wasm
+build_rust spin-rust-p3 wasm32-wasip2 spin_rust_p3.wasm spin_rust_p3.wasm
+build_rust spin-rust-state wasm32-wasip2 spin_rust_state.wasm spin_rust_state.wasm
 build_rust wasi-http-stream wasm32-wasip2 wasi_http_stream.wasm wasi_http_stream.wasm
 build_rust wagi-rust wasm32-wasip1 wagi_rust.wasm wagi_rust.wasm
 # Generated from the host's own WIT, which is therefore part of its cache key.

@@ -8,7 +8,8 @@
 //! 2. The matched handler is a static response or a prepared component. The
 //!    component's executor gets a fresh `Store` and instance:
 //!    [`wasi_http`] streams request and response bodies through
-//!    `wasi:http/incoming-handler`; [`wagi`] runs a core module CGI-style.
+//!    `wasi:http/incoming-handler`; [`wasi_http_p3`] does the same through
+//!    the Preview 3 `wasi:http/handler`; [`wagi`] runs a core module CGI-style.
 //! 3. A trap or a failed instantiation answers 500 for that request only and
 //!    is logged with the component id.
 //!
@@ -24,6 +25,7 @@ pub mod spin_headers;
 pub mod spin_inbound;
 pub mod wagi;
 pub mod wasi_http;
+pub mod wasi_http_p3;
 
 pub use prepare::{HttpTrigger, LogOptions, PrepareError};
 pub use server::{serve, ServeOptions};

@@ -8,7 +8,7 @@ use kiln_app::manifest::{HttpExecutor, HttpRoute, StaticResponse};
 use kiln_app::{App, AppComponent};
 use kiln_engine::KilnEngine;
 use kiln_world::stdio::{ComponentLogs, Stream};
-use kiln_world::HostState;
+use kiln_world::{AppCapabilities, ComponentCapabilities, HostState};
 use wasmtime::Store;
 use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
 
@@ -16,6 +16,7 @@ use crate::routes::Router;
 use crate::spin_inbound::SpinInboundHandler;
 use crate::wagi::WagiHandler;
 use crate::wasi_http::WasiHttpHandler;
+use crate::wasi_http_p3::WasiHttpP3Handler;
 
 /// Why the trigger could not start.
 #[derive(Debug, thiserror::Error)]
@@ -71,6 +72,7 @@ impl LogOptions {
 pub(crate) enum Handler {
     Static(StaticResponse),
     WasiHttp(Arc<WasiHttpHandler>),
+    WasiHttpP3(Arc<WasiHttpP3Handler>),
     SpinInbound(Arc<SpinInboundHandler>),
     Wagi(Arc<WagiHandler>),
 }
@@ -87,6 +89,7 @@ pub(crate) struct InstanceSettings {
     pub environment: Vec<(String, String)>,
     pub files_root: Option<PathBuf>,
     pub logs: ComponentLogs,
+    pub caps: Arc<ComponentCapabilities>,
 }
 
 impl InstanceSettings {
@@ -113,6 +116,7 @@ impl InstanceSettings {
     pub fn new_store(&self, engine: &wasmtime::Engine) -> wasmtime::Result<Store<HostState>> {
         let mut state = HostState::builder(self.id.clone());
         self.wasi(state.wasi())?;
+        state.capabilities(self.caps.clone());
         let mut store = Store::new(engine, state.build());
         store.limiter(|s| s.limits());
         // Yield to the scheduler every epoch tick so a busy guest cannot
@@ -135,8 +139,14 @@ impl InstanceSettings {
 }
 
 impl HttpTrigger {
-    /// Compiles and pre-links every component the app's HTTP triggers use.
-    pub fn prepare(app: &App, engine: &KilnEngine, logs: &LogOptions) -> Result<Self, PrepareError> {
+    /// Compiles and pre-links every component the app's HTTP triggers use;
+    /// each gets the share of `caps` its manifest entry grants.
+    pub fn prepare(
+        app: &App,
+        engine: &KilnEngine,
+        logs: &LogOptions,
+        caps: &AppCapabilities,
+    ) -> Result<Self, PrepareError> {
         if let Some(dir) = &logs.dir {
             std::fs::create_dir_all(dir).map_err(|source| PrepareError::Logs {
                 id: "*".into(),
@@ -168,7 +178,7 @@ impl HttpTrigger {
                 HttpExecutor::Http => match http.get(id) {
                     Some(h) => h.clone(),
                     None => {
-                        let settings = settings(app, component, logs)?;
+                        let settings = settings(component, logs, caps)?;
                         let bytes = read_source(id, &component.source)?;
                         let h = http_handler(engine, &base_linker, &bytes, settings)
                             .map_err(|message| PrepareError::Component { id: id.into(), message })?;
@@ -180,7 +190,7 @@ impl HttpTrigger {
                     let handler = match wagi.get(id) {
                         Some(h) => h.clone(),
                         None => {
-                            let settings = settings(app, component, logs)?;
+                            let settings = settings(component, logs, caps)?;
                             let bytes = read_source(id, &component.source)?;
                             let h = Arc::new(WagiHandler::new(engine, &bytes, config.clone(), settings)
                                 .map_err(|message| PrepareError::Component { id: id.into(), message })?);
@@ -207,6 +217,7 @@ impl HttpTrigger {
                 let target = match handler {
                     Handler::Static(_) => "static response".to_string(),
                     Handler::WasiHttp(h) => h.settings.id.to_string(),
+                    Handler::WasiHttpP3(h) => h.settings.id.to_string(),
                     Handler::SpinInbound(h) => h.settings.id.to_string(),
                     Handler::Wagi(h) => h.settings.id.to_string(),
                 };
@@ -229,19 +240,26 @@ fn http_handler(
     if exports.iter().any(|e| e.starts_with(crate::wasi_http::EXPORT_PREFIX)) {
         return Ok(Handler::WasiHttp(Arc::new(WasiHttpHandler::new(base, &component, settings)?)));
     }
+    if exports.iter().any(|e| e.starts_with(crate::wasi_http_p3::EXPORT_PREFIX)) {
+        return Ok(Handler::WasiHttpP3(Arc::new(WasiHttpP3Handler::new(base, &component, settings)?)));
+    }
     if SpinInboundHandler::is_exported_by(engine.wasmtime(), &component) {
         return Ok(Handler::SpinInbound(Arc::new(SpinInboundHandler::new(base, &component, settings)?)));
     }
     Err(format!(
-        "exports none of {}x or {}, so it cannot handle HTTP requests; it exports: {}",
+        "exports none of {}x, {}x or {}, so it cannot handle HTTP requests; it exports: {}",
         crate::wasi_http::EXPORT_PREFIX,
+        crate::wasi_http_p3::EXPORT_PREFIX,
         crate::spin_inbound::EXPORT,
         if exports.is_empty() { "nothing".to_string() } else { exports.join(", ") }
     ))
 }
 
-fn settings(app: &App, component: &AppComponent, logs: &LogOptions) -> Result<InstanceSettings, PrepareError> {
-    let _ = app;
+fn settings(
+    component: &AppComponent,
+    logs: &LogOptions,
+    caps: &AppCapabilities,
+) -> Result<InstanceSettings, PrepareError> {
     let component_logs = ComponentLogs::open(&component.id, logs.dir.as_deref(), logs.echo(&component.id))
         .map_err(|source| PrepareError::Logs { id: component.id.clone(), source })?;
     Ok(InstanceSettings {
@@ -249,6 +267,7 @@ fn settings(app: &App, component: &AppComponent, logs: &LogOptions) -> Result<In
         environment: component.environment.clone(),
         files_root: component.files_root.clone(),
         logs: component_logs,
+        caps: caps.for_component(&component.spec),
     })
 }
 

@@ -112,6 +112,10 @@ pub async fn dispatch(
             add_spin_context(&mut request, &matched, &authority, client);
             handler.handle(request).await
         }
+        Handler::WasiHttpP3(handler) => {
+            add_spin_context(&mut request, &matched, &authority, client);
+            handler.handle(request).await
+        }
         Handler::SpinInbound(handler) => {
             add_spin_context(&mut request, &matched, &authority, client);
             handler.handle(request).await

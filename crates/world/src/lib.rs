@@ -4,21 +4,34 @@
 //!   table, `wasi:http` context and store limits.
 //! * [`linker`] builds the linker every component shares: WASI 0.2 and
 //!   `wasi:http` from `wasmtime-wasi`/`wasmtime-wasi-http`, with outbound
-//!   HTTP denied until a capability grants it.
-//! * [`unavailable`] links every other interface a component imports — Spin's
-//!   platform world (`fermyon:spin/*`, `spin:*`, `wasi:keyvalue`,
-//!   `wasi:config`, …) — so SDK-built guests always instantiate; each function
-//!   answers with its interface's own error value until a capability crate
-//!   implements it.
+//!   HTTP denied until a capability grants it, plus the WASI 0.3 interfaces
+//!   of [`p3`] for `wasi:http/handler@0.3.x` components.
+//! * [`key_value`], [`sqlite`] and [`variables`] implement Spin's capability
+//!   interfaces in each version guests import (Spin 1, Spin 2, Spin 3 and
+//!   the WASI drafts) over the backend traits of `kiln-key-value`,
+//!   `kiln-sqlite` and `kiln-variables`; [`ComponentCapabilities`] holds what
+//!   one component was granted.
+//! * [`unavailable`] links every other interface a component imports — the
+//!   rest of Spin's platform world (Redis, PostgreSQL, MySQL, MQTT, LLM, the
+//!   Preview 3 `spin:*@3.0.0` interfaces, …) — so SDK-built guests always
+//!   instantiate; each function answers with its interface's own error value
+//!   until a capability implements it.
 //! * [`spin_inbound`] holds the bindings for Spin 1 `fermyon:spin/inbound-http`
 //!   components.
 //! * [`stdio`] routes guest stdout/stderr to per-component log files and the
 //!   console.
 
+pub mod capabilities;
+pub mod key_value;
 pub mod linker;
+pub mod p3;
 pub mod spin_inbound;
+pub mod sqlite;
 mod state;
 pub mod stdio;
 pub mod unavailable;
+pub mod variables;
+
+pub use capabilities::{AppCapabilities, CapabilityError, CapabilityOptions, ComponentCapabilities};
 
 pub use state::{HostState, HostStateBuilder};

@@ -18,11 +18,17 @@ const NATIVE_PACKAGES: &[&str] = &[
     "wasi:http/",
 ];
 
-/// Builds the base linker: WASI 0.2 plus `wasi:http`.
+/// Builds the base linker: WASI 0.2 plus `wasi:http`, beside them the WASI
+/// 0.3 interfaces plus `wasi:http@0.3` (see [`crate::p3`]), and Spin's
+/// key-value, SQLite and variables interfaces in every version.
 pub fn base_linker(engine: &Engine) -> wasmtime::Result<Linker<HostState>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
+    crate::p3::add_to_linker(&mut linker)?;
+    crate::key_value::add_to_linker(&mut linker)?;
+    crate::sqlite::add_to_linker(&mut linker)?;
+    crate::variables::add_to_linker(&mut linker)?;
     Ok(linker)
 }
 
@@ -47,12 +53,33 @@ pub fn component_linker(
 }
 
 /// Whether the base linker provides this import natively. Only the stable
-/// 0.2 line is; release candidates are linked as unavailable.
+/// 0.2 line and the 0.3 interfaces of [`crate::p3`] are; release candidates
+/// are linked as unavailable.
 fn is_native(import: &str) -> bool {
-    NATIVE_PACKAGES.iter().any(|p| import.starts_with(p))
+    let stable_02 = NATIVE_PACKAGES.iter().any(|p| import.starts_with(p))
         && import
             .rsplit_once('@')
-            .is_some_and(|(_, version)| version.starts_with("0.2.") && !version.contains('-'))
+            .is_some_and(|(_, version)| version.starts_with("0.2.") && !version.contains('-'));
+    stable_02 || crate::p3::is_native(import) || is_capability(import)
+}
+
+/// Whether `import` is one of the capability interfaces the base linker
+/// defines. Versions at or above 1.0 match semver-compatibly, as wasmtime's
+/// linker does (`@2.0.1` is served by `@2.0.0`); others match exactly.
+fn is_capability(import: &str) -> bool {
+    let (name, version) = import.split_once('@').unwrap_or((import, ""));
+    [crate::key_value::INTERFACES, crate::sqlite::INTERFACES, crate::variables::INTERFACES]
+        .concat()
+        .iter()
+        .any(|provided| {
+            let (p_name, p_version) = provided.split_once('@').unwrap_or((provided, ""));
+            p_name == name && (p_version == version || same_major(p_version, version))
+        })
+}
+
+fn same_major(a: &str, b: &str) -> bool {
+    let major = |v: &str| v.split('.').next().filter(|m| *m != "0" && !v.contains('-')).map(str::to_string);
+    major(a).is_some() && major(a) == major(b)
 }
 
 /// `wasi:http` hooks that refuse every outbound request: no component has been
@@ -87,12 +114,28 @@ mod tests {
     use super::is_native;
 
     #[test]
-    fn native_interfaces_are_the_stable_wasi_02_line() {
+    fn native_interfaces_are_the_stable_wasi_02_and_03_lines() {
         assert!(is_native("wasi:io/streams@0.2.0"));
         assert!(is_native("wasi:http/types@0.2.3"));
         assert!(!is_native("wasi:http/types@0.2.0-rc-2023-11-10"));
-        assert!(!is_native("wasi:keyvalue/store@0.2.0-draft2"));
-        assert!(!is_native("fermyon:spin/key-value@2.0.0"));
-        assert!(!is_native("wasi:config/store@0.2.0-draft-2024-09-27"));
+        assert!(is_native("wasi:http/types@0.3.0"));
+        assert!(!is_native("wasi:http/handler@0.3.0"));
+        assert!(!is_native("wasi:keyvalue/store@0.3.0"));
+    }
+
+    #[test]
+    fn capability_interfaces_are_native_in_every_version_kiln_implements() {
+        assert!(is_native("fermyon:spin/key-value@2.0.0"));
+        assert!(is_native("fermyon:spin/key-value"));
+        assert!(is_native("fermyon:spin/sqlite@2.0.1"));
+        assert!(is_native("spin:sqlite/sqlite@3.0.0"));
+        assert!(is_native("wasi:keyvalue/store@0.2.0-draft2"));
+        assert!(is_native("wasi:keyvalue/batch@0.2.0-draft2"));
+        assert!(is_native("wasi:config/store@0.2.0-draft-2024-09-27"));
+        assert!(is_native("fermyon:spin/config"));
+        assert!(!is_native("wasi:keyvalue/store@0.2.0-draft"));
+        assert!(!is_native("spin:key-value/key-value@3.0.0"));
+        assert!(!is_native("fermyon:spin/redis@2.0.0"));
+        assert!(!is_native("spin:sqlite/sqlite@4.0.0"));
     }
 }

@@ -1,9 +1,9 @@
 //! Bindings for components exporting the Spin 1 `fermyon:spin/inbound-http`
-//! interface (WIT in `wit/fermyon-spin`).
+//! interface (WIT in `wit/deps/fermyon-spin`).
 
 wasmtime::component::bindgen!({
-    path: "wit/fermyon-spin",
-    world: "inbound-http-guest",
+    path: "wit",
+    world: "fermyon:spin/inbound-http-guest",
     exports: { default: async },
 });
 

@@ -7,16 +7,18 @@ use wasmtime::{StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
+use crate::capabilities::ComponentCapabilities;
 use crate::linker::DenyOutboundHttp;
 
 /// Everything one guest instance may touch, owned by its `Store`.
 pub struct HostState {
     wasi: WasiCtx,
-    table: ResourceTable,
+    pub(crate) table: ResourceTable,
     http: WasiHttpCtx,
     hooks: DenyOutboundHttp,
     limits: StoreLimits,
-    component_id: Arc<str>,
+    pub(crate) component_id: Arc<str>,
+    pub(crate) caps: Arc<ComponentCapabilities>,
 }
 
 impl HostState {
@@ -26,6 +28,7 @@ impl HostState {
             wasi: WasiCtx::builder(),
             component_id,
             max_memory: None,
+            caps: None,
         }
     }
 
@@ -50,6 +53,7 @@ pub struct HostStateBuilder {
     wasi: WasiCtxBuilder,
     component_id: Arc<str>,
     max_memory: Option<usize>,
+    caps: Option<Arc<ComponentCapabilities>>,
 }
 
 impl HostStateBuilder {
@@ -61,6 +65,13 @@ impl HostStateBuilder {
     /// Caps each linear memory of the instance; growth beyond fails in the guest.
     pub fn max_memory(&mut self, bytes: usize) -> &mut Self {
         self.max_memory = Some(bytes);
+        self
+    }
+
+    /// The key-value stores, databases and variables the component was
+    /// granted; without this call it is granted none.
+    pub fn capabilities(&mut self, caps: Arc<ComponentCapabilities>) -> &mut Self {
+        self.caps = Some(caps);
         self
     }
 
@@ -77,6 +88,7 @@ impl HostStateBuilder {
             hooks: DenyOutboundHttp,
             limits: limits.build(),
             component_id: self.component_id,
+            caps: self.caps.unwrap_or_else(|| Arc::new(ComponentCapabilities::none())),
         }
     }
 }

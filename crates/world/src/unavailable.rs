@@ -7,6 +7,9 @@
 //! `err(error::other("…"))` or the closest case the error type has — so the
 //! guest sees an ordinary, handleable failure. Only a function whose
 //! signature has no error channel at all traps, with a message naming it.
+//! `async` functions (component-model async, as WASI 0.3 and Spin's
+//! Preview 3 interfaces declare them) are defined as concurrent host
+//! functions answering the same way.
 
 use wasmtime::component::types::{ComponentItem, Type};
 use wasmtime::component::{Linker, LinkerInstance, ResourceType, Val};
@@ -47,9 +50,18 @@ fn link_item(
         ComponentItem::ComponentFunc(func) => {
             let message = format!("`{path}` is not available on this Kiln host");
             let results: Vec<Type> = func.results().collect();
-            instance.func_new(name, move |_store, _ty, _params, out| {
-                answer_unavailable(&results, &message, out)
-            })?;
+            if func.async_() {
+                // An `async func` (WASI 0.3, the spin-sdk 7 interfaces) can
+                // only be satisfied by a concurrent host function.
+                instance.func_new_concurrent(name, move |_accessor, _ty, _params, out| {
+                    let answer = answer_unavailable(&results, &message, out);
+                    Box::pin(std::future::ready(answer))
+                })?;
+            } else {
+                instance.func_new(name, move |_store, _ty, _params, out| {
+                    answer_unavailable(&results, &message, out)
+                })?;
+            }
         }
         ComponentItem::Resource(_) => {
             instance.resource(name, ResourceType::host::<Unavailable>(), |_, _| Ok(()))?;
@@ -92,6 +104,7 @@ const PREFERRED_CASES: &[&str] = &[
     "connection-failed",
     "runtime-error",
     "access-denied",
+    "internal-error",
 ];
 
 /// Builds an error value of type `ty` that carries `message` where it can.

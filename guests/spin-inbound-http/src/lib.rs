@@ -1,12 +1,12 @@
 //! Kiln test guest exporting the Spin 1 `fermyon:spin/inbound-http` interface,
-//! with bindings generated from the host's WIT (crates/world/wit/fermyon-spin).
+//! with bindings generated from the host's WIT (crates/world/wit/deps/fermyon-spin).
 //!
 //! `GET /hello` → 200 `Hello from inbound-http!`; `POST /echo` → the body
 //! back with the request's content-type; `/headers` → `name: value` lines of
 //! the request headers and a `uri:`/`method:` line; `/panic` traps.
 
 wit_bindgen::generate!({
-    path: "../../crates/world/wit/fermyon-spin",
+    path: "../../crates/world/wit/deps/fermyon-spin",
     world: "inbound-http-guest",
 });
 

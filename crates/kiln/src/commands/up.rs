@@ -10,6 +10,8 @@ use clap::Args;
 use kiln_app::App;
 use kiln_engine::{EngineConfig, KilnEngine};
 use kiln_trigger_http::{HttpTrigger, LogOptions, ServeOptions};
+use kiln_world::capabilities::DEFAULT_LABEL;
+use kiln_world::{AppCapabilities, CapabilityOptions};
 
 /// Arguments of `kiln up`.
 #[derive(Args, Debug)]
@@ -45,6 +47,30 @@ pub struct UpArgs {
     /// Seconds in-flight requests get to finish after Ctrl-C or SIGTERM.
     #[arg(long, value_name = "SECONDS", default_value_t = 10)]
     drain_timeout: u64,
+
+    /// Runtime configuration: key-value stores, SQLite databases, variables
+    /// providers, state and log folders.
+    #[arg(long, env = "RUNTIME_CONFIG_FILE", value_name = "FILE")]
+    runtime_config_file: Option<PathBuf>,
+
+    /// Folder for the default key-value store and SQLite database (default:
+    /// the runtime config's `state_dir`, else .spin beside the manifest).
+    #[arg(long, value_name = "DIR")]
+    state_dir: Option<PathBuf>,
+
+    /// Set an application variable, or `@FILE` for a JSON or TOML file of them
+    /// (repeatable; beats every other provider).
+    #[arg(long = "variable", value_name = "NAME=VALUE|@FILE")]
+    variables: Vec<String>,
+
+    /// Set a key in the default key-value store before serving (repeatable).
+    #[arg(long = "key-value", value_name = "KEY=VALUE", value_parser = parse_key_value)]
+    key_values: Vec<(String, String)>,
+
+    /// Run SQL, or `@FILE` of SQL, against the default SQLite database before
+    /// serving (repeatable, in order).
+    #[arg(long = "sqlite", value_name = "STATEMENT|@FILE")]
+    sqlite: Vec<String>,
 }
 
 fn parse_key_value(s: &str) -> Result<(String, String), String> {
@@ -84,6 +110,21 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
     for component in &mut app.components {
         component.environment.extend(args.env.iter().cloned());
     }
+    let runtime_config = match &args.runtime_config_file {
+        Some(path) => kiln_runtime_config::RuntimeConfig::parse_file(path)?,
+        None => kiln_runtime_config::RuntimeConfig::default(),
+    };
+    let state_dir = args
+        .state_dir
+        .clone()
+        .or_else(|| runtime_config.state_dir.clone())
+        .unwrap_or_else(|| app.state_dir());
+    let log_dir = args
+        .log_dir
+        .clone()
+        .or_else(|| runtime_config.log_dir.clone())
+        .unwrap_or_else(|| state_dir.join("logs"));
+    let caps = capabilities(&args, &app, state_dir, runtime_config).await?;
     let mut config = EngineConfig::default();
     if args.disable_cache {
         config.cache_dir = None;
@@ -91,11 +132,11 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
     let engine = KilnEngine::new(config).context("cannot create the engine")?;
     tracing::debug!(pooling = engine.is_pooling(), "engine ready");
     let logs = LogOptions {
-        dir: Some(args.log_dir.clone().unwrap_or_else(|| app.state_dir().join("logs"))),
+        dir: Some(log_dir),
         quiet: args.quiet,
         follow: args.follow.clone(),
     };
-    let trigger = HttpTrigger::prepare(&app, &engine, &logs)?;
+    let trigger = HttpTrigger::prepare(&app, &engine, &logs, &caps)?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -110,6 +151,43 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
     .await?;
     drop(engine);
     Ok(())
+}
+
+/// The app's stores, databases and variables, seeded from the command line.
+async fn capabilities(
+    args: &UpArgs,
+    app: &App,
+    state_dir: PathBuf,
+    runtime_config: kiln_runtime_config::RuntimeConfig,
+) -> anyhow::Result<AppCapabilities> {
+    let mut cli_variables = Vec::new();
+    for arg in &args.variables {
+        cli_variables.extend(kiln_variables::parse_cli_variable(arg).with_context(|| format!("--variable {arg}"))?);
+    }
+    let options = CapabilityOptions {
+        state_dir,
+        runtime_config,
+        cli_variables,
+        dotenv_path: Some(app.base_dir.join(".env")),
+    };
+    let caps = AppCapabilities::new(&app.manifest, options).await?;
+    if !args.key_values.is_empty() {
+        let store = caps.stores().open(DEFAULT_LABEL).await.context("--key-value: default store")?;
+        for (key, value) in &args.key_values {
+            store.set(key, value.as_bytes()).await.with_context(|| format!("--key-value {key}"))?;
+        }
+    }
+    if !args.sqlite.is_empty() {
+        let database = caps.databases().open(DEFAULT_LABEL).await.context("--sqlite: default database")?;
+        for arg in &args.sqlite {
+            let sql = match arg.strip_prefix('@') {
+                Some(path) => std::fs::read_to_string(path).with_context(|| format!("--sqlite: cannot read {path}"))?,
+                None => arg.clone(),
+            };
+            database.execute_batch(&sql).await.with_context(|| format!("--sqlite {arg}"))?;
+        }
+    }
+    Ok(caps)
 }
 
 fn print_routes(addr: SocketAddr, trigger: &HttpTrigger) {

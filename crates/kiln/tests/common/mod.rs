@@ -211,3 +211,21 @@ pub fn client() -> reqwest::Client {
 pub fn rt() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime")
 }
+
+/// Whether the service `name` answers on `addr` (a local Redis, PostgreSQL,
+/// …). Outside CI a test that needs it prints why and skips; in CI
+/// (`CI=true`) an absent service fails the test instead.
+pub fn service_available(name: &str, addr: &str) -> bool {
+    let reachable = addr
+        .parse::<SocketAddr>()
+        .ok()
+        .is_some_and(|a| std::net::TcpStream::connect_timeout(&a, Duration::from_secs(2)).is_ok());
+    if reachable {
+        return true;
+    }
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!("{name} is not reachable on {addr}, and CI requires it");
+    }
+    eprintln!("SKIPPED: {name} is not reachable on {addr}");
+    false
+}

@@ -1,0 +1,148 @@
+//! The file's top level, and turning it into a [`RuntimeConfig`].
+
+use std::path::Path;
+
+use indexmap::IndexMap;
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::error::{ErrorKind, Problem};
+use crate::model::{OutboundHttpConfig, RuntimeConfig};
+use crate::section::{Entries, Section};
+use crate::{paths, providers, stores};
+
+/// The top level as written. Unknown keys are rejected by serde, which
+/// locates them; the tables underneath are kept as located [`Entries`] and
+/// checked per `type`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDocument {
+    state_dir: Option<Spanned<String>>,
+    log_dir: Option<Spanned<String>>,
+    #[serde(default)]
+    key_value_store: IndexMap<String, Spanned<Entries>>,
+    #[serde(default)]
+    sqlite_database: IndexMap<String, Spanned<Entries>>,
+    #[serde(default)]
+    variables_provider: Vec<Spanned<Entries>>,
+    #[serde(default)]
+    config_provider: Vec<Spanned<Entries>>,
+    outbound_http: Option<Spanned<Entries>>,
+    // Spin sections Kiln does not implement. They are named here so that the
+    // error says "not supported" rather than "unknown".
+    llm_compute: Option<Spanned<toml::Value>>,
+    client_tls: Option<Spanned<toml::Value>>,
+    outbound_networking: Option<Spanned<toml::Value>>,
+    blob_store: Option<Spanned<toml::Value>>,
+}
+
+#[derive(Deserialize)]
+struct OutboundHttpFields {
+    connection_pooling: Option<bool>,
+    max_concurrent_requests: Option<usize>,
+}
+
+/// Parses `text`; relative paths resolve against `base`, an absolute folder.
+/// The returned configuration's `path` is left `None` for the caller to set.
+pub(crate) fn parse(text: &str, base: &Path) -> Result<RuntimeConfig, Problem> {
+    // A first pass as a plain table reports syntax errors as such, before
+    // any schema error can mask them.
+    toml::from_str::<toml::Table>(text).map_err(|e| Problem::syntax(&e))?;
+    let raw: RawDocument = serde_path_to_error::deserialize(toml::Deserializer::new(text))
+        .map_err(|e| Problem::from_serde(e, None, |_| None, None))?;
+
+    reject_unsupported(&raw)?;
+
+    let mut key_value_stores = IndexMap::with_capacity(raw.key_value_store.len());
+    for (label, table) in &raw.key_value_store {
+        let section = Section::new(format!("key_value_store.{label}"), table);
+        key_value_stores.insert(label.clone(), stores::key_value_store(&section, base)?);
+    }
+
+    let mut sqlite_databases = IndexMap::with_capacity(raw.sqlite_database.len());
+    for (label, table) in &raw.sqlite_database {
+        let section = Section::new(format!("sqlite_database.{label}"), table);
+        sqlite_databases.insert(label.clone(), stores::sqlite_database(&section, base)?);
+    }
+
+    // Both spellings may appear; priority is file order across the two.
+    let mut provider_sections: Vec<Section<'_>> = raw
+        .variables_provider
+        .iter()
+        .enumerate()
+        .map(|(i, t)| Section::new(format!("variables_provider[{i}]"), t))
+        .chain(
+            raw.config_provider
+                .iter()
+                .enumerate()
+                .map(|(i, t)| Section::new(format!("config_provider[{i}]"), t)),
+        )
+        .collect();
+    provider_sections.sort_by_key(|s| s.span.start);
+    let variables_providers = provider_sections
+        .iter()
+        .map(|s| providers::variables_provider(s, base))
+        .collect::<Result<Vec<_>, _>>()?;
+
+    let outbound_http = match &raw.outbound_http {
+        None => None,
+        Some(table) => {
+            let section = Section::new("outbound_http", table);
+            section.check_fields(&["connection_pooling", "max_concurrent_requests"])?;
+            let fields: OutboundHttpFields = section.deserialize(&[])?;
+            Some(OutboundHttpConfig {
+                connection_pooling: fields.connection_pooling,
+                max_concurrent_requests: fields.max_concurrent_requests,
+            })
+        }
+    };
+
+    Ok(RuntimeConfig {
+        path: None,
+        state_dir: directory(raw.state_dir.as_ref(), base),
+        log_dir: directory(raw.log_dir.as_ref(), base),
+        key_value_stores,
+        sqlite_databases,
+        variables_providers,
+        outbound_http,
+    })
+}
+
+/// `state_dir` / `log_dir`: an empty string means "unset", as in Spin.
+fn directory(value: Option<&Spanned<String>>, base: &Path) -> Option<std::path::PathBuf> {
+    let value = value?.get_ref();
+    if value.is_empty() {
+        None
+    } else {
+        Some(paths::resolve(base, value))
+    }
+}
+
+/// Spin sections that Kiln would otherwise silently ignore.
+fn reject_unsupported(raw: &RawDocument) -> Result<(), Problem> {
+    let sections = [
+        ("llm_compute", &raw.llm_compute, "the LLM compute backend"),
+        (
+            "client_tls",
+            &raw.client_tls,
+            "outbound client TLS settings",
+        ),
+        (
+            "outbound_networking",
+            &raw.outbound_networking,
+            "outbound network blocking",
+        ),
+        ("blob_store", &raw.blob_store, "blob stores"),
+    ];
+    for (key, value, what) in sections {
+        if let Some(value) = value {
+            return Err(Problem::new(
+                ErrorKind::Unsupported,
+                value.span(),
+                key,
+                format!("Spin's `{key}` section ({what}) is not supported by Kiln; remove it"),
+            ));
+        }
+    }
+    Ok(())
+}

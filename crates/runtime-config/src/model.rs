@@ -1,0 +1,173 @@
+//! The plain data a runtime configuration file is parsed into.
+//!
+//! Every path in here is absolute: relative paths in the file have been
+//! resolved against the file's folder.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use indexmap::IndexMap;
+
+/// A parsed runtime configuration file.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RuntimeConfig {
+    /// The file it was read from, absolute; `None` for a configuration
+    /// built in code (e.g. `RuntimeConfig::default()` when no file is given).
+    pub path: Option<PathBuf>,
+    /// `state_dir`: where Spin keeps default stores and logs. `None` when
+    /// absent or empty (Spin treats `state_dir = ""` as "unset").
+    pub state_dir: Option<PathBuf>,
+    /// `log_dir`: where component logs go. `None` when absent or empty.
+    pub log_dir: Option<PathBuf>,
+    /// `[key_value_store.<label>]` tables, in file order.
+    pub key_value_stores: IndexMap<String, KeyValueStoreConfig>,
+    /// `[sqlite_database.<label>]` tables, in file order.
+    pub sqlite_databases: IndexMap<String, SqliteDatabaseConfig>,
+    /// `[[variables_provider]]` and the older `[[config_provider]]` entries,
+    /// in file order. The first listed has the highest priority.
+    pub variables_providers: Vec<VariablesProviderConfig>,
+    /// `[outbound_http]`, when present.
+    pub outbound_http: Option<OutboundHttpConfig>,
+}
+
+/// The backend of one key-value store label.
+///
+/// `Debug` hides the password of a Redis URL.
+#[derive(Clone, PartialEq, Eq)]
+pub enum KeyValueStoreConfig {
+    /// `type = "spin"`: Spin's SQLite-file store. `path` is `None` when the
+    /// table gives none; Spin then keeps the store in memory, except for the
+    /// `default` label, whose file lives in the state directory.
+    Spin {
+        /// The database file, absolute.
+        path: Option<PathBuf>,
+    },
+    /// `type = "redis"`: a Redis server.
+    Redis {
+        /// A `redis://`, `rediss://`, `redis+unix://` or `unix://` URL.
+        url: String,
+    },
+    /// `type = "memory"`: a store that lives as long as the process (a Kiln
+    /// extension; Spin has no such type).
+    Memory,
+}
+
+impl fmt::Debug for KeyValueStoreConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Spin { path } => f.debug_struct("Spin").field("path", path).finish(),
+            Self::Redis { url } => f
+                .debug_struct("Redis")
+                .field("url", &redact_url_password(url))
+                .finish(),
+            Self::Memory => f.write_str("Memory"),
+        }
+    }
+}
+
+/// `url` with its password, if any, replaced by `redacted`. A URL that does
+/// not parse is hidden whole, since where its password is is unknown.
+fn redact_url_password(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            match parsed.set_password(Some("redacted")) {
+                Ok(()) => parsed.to_string(),
+                Err(()) => REDACTED.to_string(),
+            }
+        }
+        Ok(_) => url.to_string(),
+        Err(_) => REDACTED.to_string(),
+    }
+}
+
+/// The backend of one SQLite database label.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SqliteDatabaseConfig {
+    /// `type = "spin"`: a local SQLite file. `path` is `None` when the table
+    /// gives none; Spin then uses an in-memory database, except for the
+    /// `default` label, whose file lives in the state directory.
+    Spin {
+        /// The database file, absolute.
+        path: Option<PathBuf>,
+    },
+}
+
+/// One application-variables provider.
+///
+/// `Debug` never shows the Vault token or static values: both may be
+/// secrets, and configurations end up in logs.
+#[derive(Clone, PartialEq, Eq)]
+pub enum VariablesProviderConfig {
+    /// `type = "vault"`: HashiCorp Vault, KV secrets engine version 2.
+    Vault {
+        /// The Vault server, e.g. `http://127.0.0.1:8200`.
+        url: String,
+        /// The token sent as `X-Vault-Token`. Secret.
+        token: String,
+        /// The mount point of the KV v2 engine, e.g. `secret`.
+        mount: String,
+        /// A path prefix put before every variable name.
+        prefix: Option<String>,
+    },
+    /// `type = "env"`: process environment variables.
+    Env {
+        /// Environment variable prefix; Spin's default is `SPIN_VARIABLE`.
+        prefix: Option<String>,
+        /// A dotenv file consulted for variables the environment lacks,
+        /// absolute.
+        dotenv_path: Option<PathBuf>,
+    },
+    /// `type = "static"`: fixed values from the `values` table.
+    Static {
+        /// Variable name to value. May hold secrets.
+        values: IndexMap<String, String>,
+    },
+}
+
+/// Stands in for a secret in `Debug` output.
+const REDACTED: &str = "<redacted>";
+
+impl fmt::Debug for VariablesProviderConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Vault {
+                url,
+                token: _,
+                mount,
+                prefix,
+            } => f
+                .debug_struct("Vault")
+                .field("url", url)
+                .field("token", &format_args!("{REDACTED}"))
+                .field("mount", mount)
+                .field("prefix", prefix)
+                .finish(),
+            Self::Env {
+                prefix,
+                dotenv_path,
+            } => f
+                .debug_struct("Env")
+                .field("prefix", prefix)
+                .field("dotenv_path", dotenv_path)
+                .finish(),
+            Self::Static { values } => {
+                let names: Vec<&String> = values.keys().collect();
+                f.debug_struct("Static")
+                    .field("names", &names)
+                    .field("values", &format_args!("{REDACTED}"))
+                    .finish()
+            }
+        }
+    }
+}
+
+/// `[outbound_http]`: limits on the application's outbound HTTP.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct OutboundHttpConfig {
+    /// `connection_pooling`: whether connections to the same destination
+    /// are reused (Spin's default: true).
+    pub connection_pooling: Option<bool>,
+    /// `max_concurrent_requests`: a cap on concurrent outbound requests
+    /// (Spin's default: none).
+    pub max_concurrent_requests: Option<usize>,
+}

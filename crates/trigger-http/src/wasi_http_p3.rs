@@ -1,0 +1,130 @@
+//! The `wasi:http/handler@0.3.x` (WASI Preview 3) executor: a fresh instance
+//! per request, bodies streamed both ways.
+//!
+//! Built on the experimental `p3` module of `wasmtime-wasi-http` 48. Unlike
+//! Preview 2, `handle` is an `async` function that *returns* the response;
+//! the guest typically keeps running afterwards to write the response body
+//! (and read the request body). Everything the guest does — including the
+//! transfer of body bytes, which wasmtime pumps from the store's event loop
+//! — happens inside `Store::run_concurrent`, so a task owns the store and
+//! keeps that loop going until the guest has no task left.
+
+use http_body_util::BodyExt;
+use kiln_world::HostState;
+use wasmtime::component::{Accessor, Component, Linker};
+use wasmtime_wasi_http::p3::bindings::ServicePre;
+use wasmtime_wasi_http::{WasiBody, WasiHttpView};
+
+use crate::body::{self, Body};
+use crate::prepare::InstanceSettings;
+
+/// The export this executor calls, up to its patch version (any `0.3.x`).
+pub const EXPORT_PREFIX: &str = "wasi:http/handler@0.3.";
+
+/// A compiled, pre-linked `wasi:http/handler@0.3.x` component.
+pub struct WasiHttpP3Handler {
+    pre: ServicePre<HostState>,
+    pub(crate) settings: InstanceSettings,
+}
+
+/// What the task running the guest reports before the guest is done.
+type Answer = wasmtime::Result<http::Response<WasiBody>>;
+
+/// Resolves with the outcome of transferring the request body to the guest.
+type RequestIo = std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<(), wasmtime_wasi_http::Error>> + Send>,
+>;
+
+impl WasiHttpP3Handler {
+    /// Pre-links a compiled component exporting the handler.
+    pub(crate) fn new(
+        base: &Linker<HostState>,
+        component: &Component,
+        settings: InstanceSettings,
+    ) -> Result<Self, String> {
+        let instance_pre = settings.prelink(base, component)?;
+        let pre = ServicePre::new(instance_pre)
+            .map_err(|e| format!("{EXPORT_PREFIX}x has an unexpected type: {e:#}"))?;
+        Ok(Self { pre, settings })
+    }
+
+    /// Runs one request in a fresh instance. Errors before the guest returned
+    /// a response become a 500, logged with the component id.
+    pub async fn handle(&self, request: http::Request<hyper::body::Incoming>) -> http::Response<Body> {
+        match self.try_handle(request).await {
+            Ok(response) => response,
+            Err(err) => {
+                tracing::error!(component = %self.settings.id, "request failed: {err:#}");
+                body::text(http::StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error\n")
+            }
+        }
+    }
+
+    async fn try_handle(
+        &self,
+        request: http::Request<hyper::body::Incoming>,
+    ) -> wasmtime::Result<http::Response<Body>> {
+        let mut store = self.settings.new_store(self.pre.engine())?;
+
+        let (sender, receiver) = tokio::sync::oneshot::channel::<Answer>();
+        let pre = self.pre.clone();
+        let id = self.settings.id.clone();
+        // The guest keeps running after returning the response, to stream
+        // the bodies; the task owns the store until the guest is done.
+        let task = tokio::spawn(async move {
+            let service = pre.instantiate_async(&mut store).await?;
+            store
+                .run_concurrent(async move |accessor| run_guest(accessor, &service, request, sender).await)
+                .await?
+        });
+        match receiver.await {
+            Ok(Ok(response)) => {
+                tokio::spawn(async move {
+                    match task.await {
+                        Ok(Ok(())) => {}
+                        Ok(Err(err)) => tracing::error!(component = %id, "guest failed while streaming the response: {err:#}"),
+                        Err(err) => tracing::error!(component = %id, "guest task failed: {err}"),
+                    }
+                });
+                Ok(response.map(|b| b.map_err(|e| std::io::Error::other(e.to_string())).boxed_unsync()))
+            }
+            Ok(Err(err)) => Err(err),
+            Err(_) => match task.await {
+                Ok(Ok(())) => Err(wasmtime::format_err!("guest returned without a response")),
+                Ok(Err(err)) => Err(err),
+                Err(err) => Err(wasmtime::format_err!("guest task failed: {err}")),
+            },
+        }
+    }
+}
+
+/// Calls `handle` inside the store's event loop, hands the response (its body
+/// still being written by the guest) to `sender`, then keeps the loop
+/// running until no guest task is left, so the body can be transferred.
+async fn run_guest(
+    accessor: &Accessor<HostState>,
+    service: &wasmtime_wasi_http::p3::bindings::Service,
+    request: http::Request<hyper::body::Incoming>,
+    sender: tokio::sync::oneshot::Sender<Answer>,
+) -> wasmtime::Result<()> {
+    let (request, request_io) = accessor.with(|mut access| {
+        let hooks = access.get().http().hooks;
+        let (request, io) = wasmtime_wasi_http::p3::Request::from_http(hooks, request);
+        // Boxed: the opaque future type names the borrow of `hooks`, the
+        // value itself is `'static`.
+        let io: RequestIo = Box::pin(io);
+        (request, io)
+    });
+    // A trap here returns early and drops `sender`: the caller then reports
+    // this error as the request's failure.
+    let answer = match service.handle(accessor, request).await? {
+        Ok(response) => accessor.with(|mut access| response.into_http(&mut access, request_io)),
+        Err(code) => Err(wasmtime::format_err!("guest answered with error code {code:?}")),
+    };
+    if sender.send(answer).is_err() {
+        // The client went away; the guest may still finish its work.
+        tracing::debug!("response receiver dropped before the guest answered");
+    }
+    std::future::poll_fn(|cx| accessor.poll_no_interesting_tasks(cx)).await;
+    Ok(())
+}

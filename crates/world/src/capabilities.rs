@@ -1,0 +1,187 @@
+//! What each component may use: the key-value stores, SQLite databases and
+//! variables of an app, from its manifest and runtime configuration, and the
+//! share of them each component's manifest entry grants.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+use kiln_key_value::{ComponentStores, StoreManager};
+use kiln_manifest::AppManifest;
+use kiln_runtime_config::{KeyValueStoreConfig, RuntimeConfig, SqliteDatabaseConfig, VariablesProviderConfig};
+use kiln_sqlite::{ComponentDatabases, DatabaseManager};
+use kiln_variables::{EnvProvider, Provider, Resolver, StaticProvider};
+
+/// The label of the store and the database every app has.
+pub const DEFAULT_LABEL: &str = "default";
+/// The default key-value store's file in the state folder (Spin's name).
+pub const DEFAULT_KEY_VALUE_FILE: &str = "sqlite_key_value.db";
+/// The default SQLite database's file in the state folder (Spin's name).
+pub const DEFAULT_SQLITE_FILE: &str = "sqlite_db.db";
+
+/// Why an app's capabilities could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum CapabilityError {
+    /// A component's variables are invalid, or a required variable has no
+    /// value (the message names the variable, never a value).
+    #[error(transparent)]
+    Variables(#[from] kiln_variables::Error),
+    /// A variables provider from the runtime configuration could not be made.
+    #[error("variables provider: {0}")]
+    Provider(String),
+}
+
+/// Where the app's capabilities come from, besides its manifest.
+#[derive(Debug, Default)]
+pub struct CapabilityOptions {
+    /// The app's state folder (`.spin` beside the manifest, or the runtime
+    /// config's `state_dir`): default stores live here.
+    pub state_dir: PathBuf,
+    /// The runtime configuration file's settings.
+    pub runtime_config: RuntimeConfig,
+    /// `--variable` values from the command line; they beat every provider.
+    pub cli_variables: Vec<(String, String)>,
+    /// A `.env` file read by the default environment provider.
+    pub dotenv_path: Option<PathBuf>,
+}
+
+/// An app's key-value stores, databases and variables, shared by every
+/// component and instance.
+pub struct AppCapabilities {
+    stores: Arc<StoreManager>,
+    databases: Arc<DatabaseManager>,
+    variables: Arc<Resolver>,
+}
+
+impl AppCapabilities {
+    /// Builds the app's stores, databases and variable providers and checks
+    /// that every required variable has a value.
+    pub async fn new(manifest: &AppManifest, options: CapabilityOptions) -> Result<Self, CapabilityError> {
+        let CapabilityOptions { state_dir, runtime_config, cli_variables, dotenv_path } = options;
+        let stores = key_value_backends(&state_dir, &runtime_config.key_value_stores);
+        let databases = sqlite_backends(&state_dir, &runtime_config.sqlite_databases);
+        let providers = variable_providers(&runtime_config.variables_providers, cli_variables, dotenv_path)?;
+        let mut resolver = Resolver::new(&manifest.variables, providers);
+        for (id, component) in &manifest.components {
+            resolver.add_component(id, &component.variables)?;
+        }
+        resolver.validate().await?;
+        Ok(Self {
+            stores: Arc::new(StoreManager::new(stores)),
+            databases: Arc::new(DatabaseManager::new(databases)),
+            variables: Arc::new(resolver),
+        })
+    }
+
+    /// The app's stores by label, for seeding (`kiln up --key-value`).
+    pub fn stores(&self) -> &Arc<StoreManager> {
+        &self.stores
+    }
+
+    /// The app's databases by label, for `kiln up --sqlite`.
+    pub fn databases(&self) -> &Arc<DatabaseManager> {
+        &self.databases
+    }
+
+    /// What component `component` may use: the stores and databases its
+    /// manifest entry lists, and its own variables.
+    pub fn for_component(&self, component: &kiln_manifest::Component) -> Arc<ComponentCapabilities> {
+        Arc::new(ComponentCapabilities {
+            key_value: ComponentStores::new(self.stores.clone(), component.key_value_stores.iter().cloned()),
+            sqlite: ComponentDatabases::new(self.databases.clone(), component.sqlite_databases.iter().cloned()),
+            variables: self.variables.clone(),
+        })
+    }
+}
+
+/// The `default` store in the state folder, then the runtime config's stores
+/// (which may redefine `default`).
+fn key_value_backends(
+    state_dir: &Path,
+    configured: &IndexMap<String, KeyValueStoreConfig>,
+) -> IndexMap<String, kiln_key_value::Backend> {
+    let mut stores = IndexMap::new();
+    stores.insert(
+        DEFAULT_LABEL.to_string(),
+        kiln_key_value::Backend::Spin { path: Some(state_dir.join(DEFAULT_KEY_VALUE_FILE)) },
+    );
+    for (label, config) in configured {
+        let backend = match config {
+            KeyValueStoreConfig::Spin { path } => kiln_key_value::Backend::Spin { path: path.clone() },
+            KeyValueStoreConfig::Redis { url } => kiln_key_value::Backend::Redis { url: url.clone() },
+            KeyValueStoreConfig::Memory => kiln_key_value::Backend::Memory,
+        };
+        stores.insert(label.clone(), backend);
+    }
+    stores
+}
+
+/// The `default` database in the state folder, then the runtime config's.
+fn sqlite_backends(
+    state_dir: &Path,
+    configured: &IndexMap<String, SqliteDatabaseConfig>,
+) -> IndexMap<String, kiln_sqlite::Backend> {
+    let mut databases = IndexMap::new();
+    databases.insert(
+        DEFAULT_LABEL.to_string(),
+        kiln_sqlite::Backend::Spin { path: Some(state_dir.join(DEFAULT_SQLITE_FILE)) },
+    );
+    for (label, config) in configured {
+        let backend = match config {
+            SqliteDatabaseConfig::Spin { path } => kiln_sqlite::Backend::Spin { path: path.clone() },
+        };
+        databases.insert(label.clone(), backend);
+    }
+    databases
+}
+
+/// Providers in priority order: `--variable` values, then — as in Spin —
+/// the environment (`SPIN_VARIABLE_*`, then the `.env` file) unless the
+/// runtime config places an environment provider itself, then the runtime
+/// config's providers in file order. A variable none of them knows takes
+/// its manifest default.
+fn variable_providers(
+    configured: &[VariablesProviderConfig],
+    cli_variables: Vec<(String, String)>,
+    dotenv_path: Option<PathBuf>,
+) -> Result<Vec<Arc<dyn Provider>>, CapabilityError> {
+    let mut providers: Vec<Arc<dyn Provider>> = Vec::new();
+    if !cli_variables.is_empty() {
+        providers.push(Arc::new(StaticProvider::new(cli_variables)));
+    }
+    if !configured.iter().any(|c| matches!(c, VariablesProviderConfig::Env { .. })) {
+        let env = EnvProvider::new();
+        providers.push(Arc::new(match dotenv_path {
+            Some(path) => env.with_dotenv(path),
+            None => env,
+        }));
+    }
+    for config in configured {
+        providers.push(
+            kiln_variables::provider_from_config(config).map_err(|e| CapabilityError::Provider(e.to_string()))?,
+        );
+    }
+    Ok(providers)
+}
+
+/// The capabilities granted to one component, shared by all its instances.
+pub struct ComponentCapabilities {
+    /// Key-value stores it may open (`key_value_stores`).
+    pub key_value: ComponentStores,
+    /// SQLite databases it may open (`sqlite_databases`).
+    pub sqlite: ComponentDatabases,
+    /// The app's variables; the component reads the ones it declares.
+    pub variables: Arc<Resolver>,
+}
+
+impl ComponentCapabilities {
+    /// Grants nothing: every store and database is denied, every variable
+    /// undefined. For components run outside an app (tests, bare modules).
+    pub fn none() -> Self {
+        Self {
+            key_value: ComponentStores::new(Arc::new(StoreManager::new(IndexMap::new())), []),
+            sqlite: ComponentDatabases::new(Arc::new(DatabaseManager::new(IndexMap::new())), []),
+            variables: Arc::new(Resolver::new(&IndexMap::new(), Vec::new())),
+        }
+    }
+}
