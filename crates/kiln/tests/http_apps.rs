@@ -288,6 +288,66 @@ fn python_componentize_py_app_answers() {
         assert_eq!(resp.text().await.unwrap(), "Hello from Python!");
         let resp = client().get(kiln.url("/some/path")).send().await.unwrap();
         assert_eq!(resp.text().await.unwrap(), "/some/path");
+        // A bare .wasm is granted nothing.
+        let resp = client().get(kiln.url("/kv/default/k")).send().await.unwrap();
+        assert_eq!(resp.status(), 500);
+        assert_eq!(resp.text().await.unwrap(), "error: Error_AccessDenied");
+    });
+}
+
+/// The Python SDK's key-value, variables and SQLite modules against Kiln's
+/// embedded stores.
+#[test]
+fn python_spin_sdk_uses_key_value_variables_and_sqlite() {
+    let Some(wasm) = optional_guest_or_ci("py_http.wasm") else { return };
+    let manifest = format!(
+        r#"spin_manifest_version = 2
+[application]
+name = "py-state"
+[variables]
+colour = {{ default = "green" }}
+[[trigger.http]]
+route = "/..."
+component = "py"
+[component.py]
+source = "{}"
+key_value_stores = ["default"]
+sqlite_databases = ["default"]
+[component.py.variables]
+colour = "{{{{ colour }}}}"
+"#,
+        wasm.display()
+    );
+    let dir = app_dir(&manifest, &[]);
+    let kiln = Kiln::up(dir.path(), &[]);
+    rt().block_on(async {
+        let c = client();
+        let resp = c.put(kiln.url("/kv/default/snake")).body("python").send().await.unwrap();
+        assert_eq!(resp.text().await.unwrap(), "stored");
+        let resp = c.get(kiln.url("/kv/default/snake")).send().await.unwrap();
+        assert_eq!(resp.status(), 200);
+        assert_eq!(resp.text().await.unwrap(), "python");
+        let resp = c.get(kiln.url("/kv/default")).send().await.unwrap();
+        assert_eq!(resp.text().await.unwrap(), "snake");
+        let resp = c.delete(kiln.url("/kv/default/snake")).send().await.unwrap();
+        assert_eq!(resp.text().await.unwrap(), "deleted");
+        let resp = c.get(kiln.url("/kv/default/snake")).send().await.unwrap();
+        assert_eq!(resp.status(), 404);
+        let resp = c.get(kiln.url("/kv/elsewhere/snake")).send().await.unwrap();
+        assert_eq!(resp.text().await.unwrap(), "error: Error_AccessDenied");
+
+        let resp = c.get(kiln.url("/var/colour")).send().await.unwrap();
+        assert_eq!(resp.text().await.unwrap(), "green");
+        let resp = c.get(kiln.url("/var/shape")).send().await.unwrap();
+        assert_eq!(resp.status(), 500);
+        assert_eq!(resp.text().await.unwrap(), "error: Error_Undefined(shape)");
+
+        let resp = c.get(kiln.url("/sqlite")).send().await.unwrap();
+        assert_eq!(resp.status(), 200);
+        assert_eq!(
+            resp.text().await.unwrap(),
+            "i,r,t,b,n\nValue_Integer:-42\nValue_Real:1.5\nValue_Text:snake\nValue_Blob:00ff\nValue_Null:None"
+        );
     });
 }
 

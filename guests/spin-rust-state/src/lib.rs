@@ -15,6 +15,7 @@
 //! | route | interface |
 //! |---|---|
 //! | `GET/PUT/DELETE /kv/{store}/{key}`, `GET /kv/{store}`, `GET /kv-exists/{store}/{key}` | `fermyon:spin/key-value@2.0.0` |
+//! | `POST /kv-bench/{store}?ops=N` (timed set/get loop, JSON rates) | `fermyon:spin/key-value@2.0.0` |
 //! | `GET/PUT/DELETE /wasi-kv/{store}/{key}`, `GET /wasi-kv/{store}`, `GET /wasi-kv-exists/{store}/{key}` | `wasi:keyvalue/store@0.2.0-draft2` |
 //! | `POST /wasi-kv-incr/{store}/{key}?by=N`, `POST /wasi-kv-cas/{store}/{key}[?interfere=V]` | `wasi:keyvalue/atomics@0.2.0-draft2` |
 //! | `POST /wasi-kv-batch/{store}` | `wasi:keyvalue/batch@0.2.0-draft2` |
@@ -55,6 +56,7 @@ fn route(req: &Request, method: &Method, path: &str) -> Outcome {
         (Method::Delete, ["kv", store, key]) => spin_kv::delete(store, key),
         (Method::Get, ["kv", store]) => spin_kv::keys(store),
         (Method::Get, ["kv-exists", store, key]) => spin_kv::exists(store, key),
+        (Method::Post, ["kv-bench", store]) => spin_kv::bench(store, bench_ops(req.query())?),
 
         (Method::Get, ["wasi-kv", store, key]) => wasi_kv::get(store, key),
         (Method::Put, ["wasi-kv", store, key]) => wasi_kv::set(store, key, body),
@@ -89,6 +91,17 @@ fn increment_delta(query: &str) -> Result<i64, Response> {
         Some(by) => by
             .parse()
             .map_err(|e| reply::bad_request(format!("bad by={by:?}: {e}"))),
+    }
+}
+
+/// The `ops` query parameter of `/kv-bench` (default 1000, at most 1,000,000).
+fn bench_ops(query: &str) -> Result<u32, Response> {
+    match path::query_param(query, "ops").map_err(reply::bad_request)? {
+        None => Ok(1000),
+        Some(ops) => match ops.parse::<u32>() {
+            Ok(n) if n <= 1_000_000 => Ok(n),
+            _ => Err(reply::bad_request(format!("bad ops={ops:?}"))),
+        },
     }
 }
 

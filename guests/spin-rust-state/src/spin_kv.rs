@@ -41,3 +41,27 @@ pub fn keys(store: &str) -> Outcome {
     keys.sort();
     Ok(reply::json(200, &keys))
 }
+
+/// `POST /kv-bench/{store}?ops=N`: N sets then N gets over 100 keys, timed
+/// inside the guest, so the figures are the host's per-operation cost
+/// (interface call plus backend) without HTTP or instantiation. Answers
+/// `{"ops": N, "set_per_sec": …, "get_per_sec": …}`.
+pub fn bench(store: &str, ops: u32) -> Outcome {
+    let store = open(store)?;
+    let value = [b'v'; 64];
+    let started = std::time::Instant::now();
+    for i in 0..ops {
+        store.set(&format!("bench-{}", i % 100), &value).map_err(sdk_error)?;
+    }
+    let set_secs = started.elapsed().as_secs_f64();
+    let started = std::time::Instant::now();
+    for i in 0..ops {
+        store.get(&format!("bench-{}", i % 100)).map_err(sdk_error)?;
+    }
+    let get_secs = started.elapsed().as_secs_f64();
+    let rate = |secs: f64| if secs > 0.0 { (f64::from(ops) / secs).round() } else { 0.0 };
+    Ok(reply::json(
+        200,
+        &serde_json::json!({ "ops": ops, "set_per_sec": rate(set_secs), "get_per_sec": rate(get_secs) }),
+    ))
+}
