@@ -382,7 +382,9 @@ fn spin1_inbound_http_component_answers() {
     let manifest = format!(
         "spin_manifest_version = 2\n[application]\nname = \"spin1\"\n\
          [[trigger.http]]\nroute = \"/...\"\ncomponent = \"legacy\"\n\
-         [component.legacy]\nsource = \"{}\"\n",
+         [component.legacy]\nsource = \"{}\"\n\
+         key_value_stores = [\"default\"]\nsqlite_databases = [\"default\"]\n\
+         [component.legacy.variables]\nmotto = \"spin one\"\n",
         wasm.display()
     );
     let dir = app_dir(&manifest, &[]);
@@ -412,6 +414,22 @@ fn spin1_inbound_http_component_answers() {
         assert_eq!(resp.status(), 500);
         let resp = client.get(kiln.url("/hello")).send().await.unwrap();
         assert_eq!(resp.status(), 200);
+
+        // Spin 1 key-value, SQLite and config: `u32` handles, their own errors.
+        let resp = client.put(kiln.url("/kv/default/era")).body("spin 1").send().await.unwrap();
+        assert_eq!(resp.text().await.unwrap(), "stored");
+        let resp = client.get(kiln.url("/kv/default/era")).send().await.unwrap();
+        assert_eq!(resp.text().await.unwrap(), "spin 1");
+        let resp = client.get(kiln.url("/kv/default/unset")).send().await.unwrap();
+        assert_eq!(resp.status(), 404, "Spin 1 `get` of an unset key is no-such-key");
+        let resp = client.get(kiln.url("/kv/private/era")).send().await.unwrap();
+        assert_eq!(resp.text().await.unwrap(), "error: Error::AccessDenied");
+        let resp = client.get(kiln.url("/sqlite")).send().await.unwrap();
+        assert_eq!(resp.text().await.unwrap(), "[\"n\", \"name\"]|[Value::Integer(7), Value::Text(\"seven\")]");
+        let resp = client.get(kiln.url("/config/motto")).send().await.unwrap();
+        assert_eq!(resp.text().await.unwrap(), "spin one");
+        let resp = client.get(kiln.url("/config/nope")).send().await.unwrap();
+        assert_eq!(resp.text().await.unwrap(), "error: Error::InvalidKey(\"nope\")");
     });
     assert!(kiln.wait_for_output("[legacy] inbound-http handled /hello"));
 }
