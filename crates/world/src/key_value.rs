@@ -42,9 +42,9 @@ pub(crate) const INTERFACES: &[&str] = &[
     "wasi:keyvalue/batch@0.2.0-draft2",
 ];
 
-/// An open store, as a guest holds it (a Spin 2 `store`, a WASI `bucket` or
-/// a Spin 1 `u32` handle).
-pub struct StoreHandle(Arc<dyn Store>);
+/// An open store, as a guest holds it (a Spin 2 or Spin 3 `store`, a WASI
+/// `bucket` or a Spin 1 `u32` handle).
+pub struct StoreHandle(pub(crate) Arc<dyn Store>);
 
 /// A WASI `cas`: a key and the value it held when the `cas` was made.
 pub struct CasHandle {

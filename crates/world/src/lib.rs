@@ -11,9 +11,15 @@
 //!   the WASI drafts) over the backend traits of `kiln-key-value`,
 //!   `kiln-sqlite` and `kiln-variables`; [`ComponentCapabilities`] holds what
 //!   one component was granted.
+//! * [`key_value_p3`], [`sqlite_p3`] and [`variables_p3`] are the same
+//!   capabilities for Preview 3 guests (`spin-sdk` 7), whose Spin 3
+//!   interfaces declare `async func`s. They are concurrent host functions
+//!   over the same backends and handles — a key a Spin 2 guest set is read
+//!   by a Preview 3 guest — and kept apart because they reach the store
+//!   through an `Accessor` rather than `&mut HostState`.
 //! * [`unavailable`] links every other interface a component imports — the
-//!   rest of Spin's platform world (Redis, PostgreSQL, MySQL, MQTT, LLM, the
-//!   Preview 3 `spin:*@3.0.0` interfaces, …) — so SDK-built guests always
+//!   rest of Spin's platform world (Redis, PostgreSQL, MySQL, MQTT, LLM, in
+//!   their Preview 3 versions too, …) — so SDK-built guests always
 //!   instantiate; each function answers with its interface's own error value
 //!   until a capability implements it.
 //! * [`spin_inbound`] holds the bindings for Spin 1 `fermyon:spin/inbound-http`
@@ -23,14 +29,17 @@
 
 pub mod capabilities;
 pub mod key_value;
+pub mod key_value_p3;
 pub mod linker;
 pub mod p3;
 pub mod spin_inbound;
 pub mod sqlite;
+pub mod sqlite_p3;
 mod state;
 pub mod stdio;
 pub mod unavailable;
 pub mod variables;
+pub mod variables_p3;
 
 pub use capabilities::{AppCapabilities, CapabilityError, CapabilityOptions, ComponentCapabilities};
 

@@ -20,15 +20,18 @@ const NATIVE_PACKAGES: &[&str] = &[
 
 /// Builds the base linker: WASI 0.2 plus `wasi:http`, beside them the WASI
 /// 0.3 interfaces plus `wasi:http@0.3` (see [`crate::p3`]), and Spin's
-/// key-value, SQLite and variables interfaces in every version.
+/// key-value, SQLite and variables interfaces in every version (Preview 3's
+/// `async func` ones included).
 pub fn base_linker(engine: &Engine) -> wasmtime::Result<Linker<HostState>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
     crate::p3::add_to_linker(&mut linker)?;
     crate::key_value::add_to_linker(&mut linker)?;
+    crate::key_value_p3::add_to_linker(&mut linker)?;
     crate::sqlite::add_to_linker(&mut linker)?;
     crate::variables::add_to_linker(&mut linker)?;
+    crate::variables_p3::add_to_linker(&mut linker)?;
     Ok(linker)
 }
 
@@ -64,22 +67,38 @@ fn is_native(import: &str) -> bool {
 }
 
 /// Whether `import` is one of the capability interfaces the base linker
-/// defines. Versions at or above 1.0 match semver-compatibly, as wasmtime's
-/// linker does (`@2.0.1` is served by `@2.0.0`); others match exactly.
+/// defines. At 1.0 and above an import is served by a definition of the same
+/// major version that is at least as new (as wasmtime's linker matches them:
+/// `@2.0.1` is not served by `@2.0.0`'s definitions if it added functions,
+/// so only older or equal imports count); below 1.0 versions match exactly.
 fn is_capability(import: &str) -> bool {
     let (name, version) = import.split_once('@').unwrap_or((import, ""));
-    [crate::key_value::INTERFACES, crate::sqlite::INTERFACES, crate::variables::INTERFACES]
-        .concat()
-        .iter()
-        .any(|provided| {
-            let (p_name, p_version) = provided.split_once('@').unwrap_or((provided, ""));
-            p_name == name && (p_version == version || same_major(p_version, version))
-        })
+    [
+        crate::key_value::INTERFACES,
+        crate::key_value_p3::INTERFACES,
+        crate::sqlite::INTERFACES,
+        crate::variables::INTERFACES,
+        crate::variables_p3::INTERFACES,
+    ]
+    .concat()
+    .iter()
+    .any(|provided| {
+        let (p_name, p_version) = provided.split_once('@').unwrap_or((provided, ""));
+        p_name == name && (p_version == version || served_by(version, p_version))
+    })
 }
 
-fn same_major(a: &str, b: &str) -> bool {
-    let major = |v: &str| v.split('.').next().filter(|m| *m != "0" && !v.contains('-')).map(str::to_string);
-    major(a).is_some() && major(a) == major(b)
+/// Whether an import at `wanted` can be served by a definition at `defined`:
+/// same major version (at least 1), and no newer than it.
+fn served_by(wanted: &str, defined: &str) -> bool {
+    let parse = |v: &str| -> Option<(u64, u64, u64)> {
+        let mut parts = v.split('.').map(|p| p.parse::<u64>().ok());
+        Some((parts.next()??, parts.next()??, parts.next()??))
+    };
+    match (parse(wanted), parse(defined)) {
+        (Some(w), Some(d)) => w.0 >= 1 && w.0 == d.0 && w <= d,
+        _ => false,
+    }
 }
 
 /// `wasi:http` hooks that refuse every outbound request: no component has been
@@ -127,14 +146,22 @@ mod tests {
     fn capability_interfaces_are_native_in_every_version_kiln_implements() {
         assert!(is_native("fermyon:spin/key-value@2.0.0"));
         assert!(is_native("fermyon:spin/key-value"));
-        assert!(is_native("fermyon:spin/sqlite@2.0.1"));
+        assert!(!is_native("fermyon:spin/sqlite@2.0.1"));
+        // 3.1.0 is defined; it serves 3.0.0 imports too, but not a newer
+        // 3.x whose additions it lacks.
+        assert!(is_native("spin:sqlite/sqlite@3.1.0"));
         assert!(is_native("spin:sqlite/sqlite@3.0.0"));
+        assert!(!is_native("spin:sqlite/sqlite@3.2.0"));
         assert!(is_native("wasi:keyvalue/store@0.2.0-draft2"));
         assert!(is_native("wasi:keyvalue/batch@0.2.0-draft2"));
         assert!(is_native("wasi:config/store@0.2.0-draft-2024-09-27"));
         assert!(is_native("fermyon:spin/config"));
         assert!(!is_native("wasi:keyvalue/store@0.2.0-draft"));
-        assert!(!is_native("spin:key-value/key-value@3.0.0"));
+        // Preview 3's `async func` interfaces.
+        assert!(is_native("spin:key-value/key-value@3.0.0"));
+        assert!(!is_native("spin:key-value/key-value@3.0.1"));
+        assert!(is_native("spin:variables/variables@3.0.0"));
+        assert!(!is_native("spin:redis/redis@3.0.0"));
         assert!(!is_native("fermyon:spin/redis@2.0.0"));
         assert!(!is_native("spin:sqlite/sqlite@4.0.0"));
     }

@@ -1,7 +1,10 @@
 //! SQLite host bindings: Spin 1 `fermyon:spin/sqlite`, Spin 2
-//! `fermyon:spin/sqlite@2.0.0` and Spin 3 `spin:sqlite/sqlite@3.0.0`, over
-//! [`kiln_sqlite::Connection`]. Access follows the component's
-//! `sqlite_databases`, decided by [`kiln_sqlite::ComponentDatabases`].
+//! `fermyon:spin/sqlite@2.0.0` and Spin 3 `spin:sqlite/sqlite@3.1.0` (which
+//! also serves guests importing 3.0.0), over [`kiln_sqlite::Connection`].
+//! Access follows the component's `sqlite_databases`, decided by
+//! [`kiln_sqlite::ComponentDatabases`]. The `async func`s 3.1.0 added for
+//! Preview 3 guests are implemented in [`crate::sqlite_p3`]; they share these
+//! bindings and connection handles.
 
 use std::sync::Arc;
 
@@ -10,7 +13,7 @@ use wasmtime::component::{HasSelf, Linker, Resource};
 
 use crate::HostState;
 
-mod bindings {
+pub(crate) mod bindings {
     wasmtime::component::bindgen!({
         path: "wit",
         world: "kiln:host/sqlite",
@@ -30,16 +33,16 @@ use bindings::spin::sqlite::sqlite as v3;
 pub(crate) const INTERFACES: &[&str] = &[
     "fermyon:spin/sqlite",
     "fermyon:spin/sqlite@2.0.0",
-    "spin:sqlite/sqlite@3.0.0",
+    "spin:sqlite/sqlite@3.1.0",
 ];
 
 /// An open connection as a guest holds it, with what its last statement did
 /// (Spin 3's `changes` and `last-insert-rowid` answer for this connection
 /// only, whatever other instances run meanwhile).
 pub struct ConnectionHandle {
-    connection: Arc<dyn Connection>,
-    changes: u64,
-    last_insert_rowid: i64,
+    pub(crate) connection: Arc<dyn Connection>,
+    pub(crate) changes: u64,
+    pub(crate) last_insert_rowid: i64,
 }
 
 /// Adds every SQLite interface to `linker`.
@@ -139,7 +142,7 @@ fn parameters<T: Into<Value>>(parameters: Vec<T>) -> Vec<Value> {
     parameters.into_iter().map(Into::into).collect()
 }
 
-// ---- spin:sqlite/sqlite@3.0.0 ----------------------------------------------
+// ---- spin:sqlite/sqlite@3.1.0: the functions of 3.0.0 ---------------------
 
 impl v3::Host for HostState {}
 

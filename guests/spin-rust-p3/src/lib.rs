@@ -2,11 +2,25 @@
 //! the Preview 3 SDK. It exports `wasi:http/handler@0.3.0` (an `async`
 //! function) rather than the Preview 2 `wasi:http/incoming-handler`.
 //!
-//! Same behaviour as `guests/spin-rust-http` for the routes the P3 tests use.
+//! Besides the HTTP basics of `guests/spin-rust-http` (`/hello`, `/body`,
+//! `/panic`) it drives Spin 3's state interfaces, whose functions are
+//! component-model `async func`s: `spin:key-value@3.0.0`,
+//! `spin:variables@3.0.0` and `spin:sqlite@3.1.0` (the SDK's async API, plus
+//! the 3.0.0 synchronous functions through its generated bindings). Every
+//! SDK error answers `500 error: {e:?}` (wit-bindgen's `Debug` text, e.g.
+//! `Error::AccessDenied`), so a test can tell the host's error cases apart.
+//! Route names differ from `spin-rust-state`'s so both guests can serve one
+//! app side by side.
 
-use bytes::Bytes;
-use spin_sdk::http::{BoxBody, FullBody, HeaderValue, IntoResponse, Method, Request, Response, StatusCode, box_body};
+mod kv;
+mod reply;
+mod sql;
+
+use spin_sdk::http::body::IncomingBodyExt;
+use spin_sdk::http::{HeaderValue, IntoResponse, Method, Request, Response, StatusCode, box_body};
 use spin_sdk::http_service;
+
+use reply::{Reply, text};
 
 #[http_service]
 async fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
@@ -15,13 +29,20 @@ async fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
     println!("handled {path}");
     eprintln!("stderr {path}");
 
-    let resp = match (req.method().clone(), path.as_str()) {
-        (Method::GET, "/hello") => Response::builder()
+    let method = req.method().clone();
+    let segments: Vec<String> = path
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect();
+    let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
+    let reply = match (&method, segs.as_slice()) {
+        (&Method::GET, ["hello"]) => Response::builder()
             .status(StatusCode::OK)
             .header("content-type", "text/plain")
             .header("x-kiln-test", "hello")
-            .body(text_body("Hello, Kiln!"))?,
-        (Method::POST, "/body") => {
+            .body(reply::text_body("Hello, Kiln!"))?,
+        (&Method::POST, ["body"]) => {
             let ct = req
                 .headers()
                 .get("content-type")
@@ -34,31 +55,35 @@ async fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
                 .header("content-type", ct)
                 .body(box_body(req.into_body()))?
         }
-        (Method::GET, "/panic") => panic!("guest panic requested"),
-        // A Spin platform interface whose functions are `async`: the host
-        // must link it and answer with the interface's own error value.
-        (Method::GET, "/kv") => match spin_sdk::key_value::Store::open_default().await {
-            Ok(store) => match store.get("greeting").await {
-                Ok(value) => text(format!("kv ok: {value:?}"))?,
-                Err(e) => text(format!("kv get error: {e:?}"))?,
-            },
-            Err(e) => text(format!("kv open error: {e:?}"))?,
+        (&Method::GET, ["panic"]) => panic!("guest panic requested"),
+
+        (&Method::GET, ["kv3", store, key]) => kv::get(store, key).await?,
+        (&Method::PUT, ["kv3", store, key]) => {
+            let value = req.into_body().bytes().await?;
+            kv::set(store, key, &value).await?
+        }
+        (&Method::DELETE, ["kv3", store, key]) => kv::delete(store, key).await?,
+        (&Method::GET, ["kv3", store]) => kv::keys(store).await?,
+        (&Method::GET, ["kv3-exists", store, key]) => kv::exists(store, key).await?,
+
+        (&Method::GET, ["var3", name]) => match spin_sdk::variables::get(*name).await {
+            Ok(value) => text(200, value)?,
+            Err(e) => reply::sdk_error(e)?,
         },
-        (_, p) => Response::builder()
-            .status(StatusCode::NOT_FOUND)
-            .header("content-type", "text/plain")
-            .body(text_body(format!("not found: {p}")))?,
+
+        (&Method::POST, ["sql", db]) => {
+            let body = req.into_body().bytes().await?;
+            sql::execute_async(db, &String::from_utf8_lossy(&body)).await?
+        }
+        (&Method::POST, ["sql-sync", db]) => {
+            let body = req.into_body().bytes().await?;
+            sql::execute_sync(db, &String::from_utf8_lossy(&body))?
+        }
+
+        _ => text(404, format!("not found: {path}"))?,
     };
-    Ok(resp)
+    Ok(reply)
 }
 
-fn text(body: String) -> anyhow::Result<Response<BoxBody>> {
-    Ok(Response::builder()
-        .status(StatusCode::OK)
-        .header("content-type", "text/plain")
-        .body(text_body(body))?)
-}
-
-fn text_body(text: impl Into<String>) -> BoxBody {
-    box_body(FullBody::new(Bytes::from(text.into())))
-}
+/// What every route answers with.
+type Routed = anyhow::Result<Reply>;
