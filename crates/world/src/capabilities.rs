@@ -2,12 +2,14 @@
 //! variables of an app, from its manifest and runtime configuration, and the
 //! share of them each component's manifest entry grants.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use indexmap::IndexMap;
 use kiln_key_value::{ComponentStores, StoreManager};
 use kiln_manifest::AppManifest;
+use kiln_outbound_networking::OutboundPolicy;
 use kiln_runtime_config::{KeyValueStoreConfig, RuntimeConfig, SqliteDatabaseConfig, VariablesProviderConfig};
 use kiln_sqlite::{ComponentDatabases, DatabaseManager};
 use kiln_variables::{EnvProvider, Provider, Resolver, StaticProvider};
@@ -29,6 +31,15 @@ pub enum CapabilityError {
     /// A variables provider from the runtime configuration could not be made.
     #[error("variables provider: {0}")]
     Provider(String),
+    /// A component's `allowed_outbound_hosts` entry is invalid once its
+    /// templates are resolved, or a template could not be resolved.
+    #[error("component `{component}`: {message}")]
+    Outbound {
+        /// The component id.
+        component: String,
+        /// What is wrong.
+        message: String,
+    },
 }
 
 /// Where the app's capabilities come from, besides its manifest.
@@ -51,6 +62,7 @@ pub struct AppCapabilities {
     stores: Arc<StoreManager>,
     databases: Arc<DatabaseManager>,
     variables: Arc<Resolver>,
+    outbound: HashMap<String, Arc<OutboundPolicy>>,
 }
 
 impl AppCapabilities {
@@ -66,10 +78,16 @@ impl AppCapabilities {
             resolver.add_component(id, &component.variables)?;
         }
         resolver.validate().await?;
+        let mut outbound = HashMap::new();
+        for (id, component) in &manifest.components {
+            let policy = outbound_policy(&resolver, id, &component.allowed_outbound_hosts).await?;
+            outbound.insert(id.clone(), Arc::new(policy));
+        }
         Ok(Self {
             stores: Arc::new(StoreManager::new(stores)),
             databases: Arc::new(DatabaseManager::new(databases)),
             variables: Arc::new(resolver),
+            outbound,
         })
     }
 
@@ -90,8 +108,38 @@ impl AppCapabilities {
             key_value: ComponentStores::new(self.stores.clone(), component.key_value_stores.iter().cloned()),
             sqlite: ComponentDatabases::new(self.databases.clone(), component.sqlite_databases.iter().cloned()),
             variables: self.variables.clone(),
+            outbound: self.outbound.get(&component.id).cloned().unwrap_or_default(),
         })
     }
+}
+
+/// A component's `allowed_outbound_hosts` with `{{ variable }}` templates
+/// resolved against the component's own variables (once, at startup).
+async fn outbound_policy(
+    resolver: &Resolver,
+    component: &str,
+    entries: &[String],
+) -> Result<OutboundPolicy, CapabilityError> {
+    let error = |message: String| CapabilityError::Outbound { component: component.to_string(), message };
+    let mut resolved = Vec::with_capacity(entries.len());
+    for entry in entries {
+        let template = kiln_variables::Template::parse(entry)
+            .map_err(|e| error(format!("allowed_outbound_hosts entry `{entry}`: {e}")))?;
+        let mut text = String::new();
+        for part in template.parts() {
+            match part {
+                kiln_variables::Part::Literal(literal) => text.push_str(literal),
+                kiln_variables::Part::Variable(name) => {
+                    let value = resolver.resolve(component, name).await.map_err(|e| {
+                        error(format!("allowed_outbound_hosts entry `{entry}`: variable `{name}`: {e}"))
+                    })?;
+                    text.push_str(&value);
+                }
+            }
+        }
+        resolved.push(text);
+    }
+    OutboundPolicy::new(resolved).map_err(|e| error(e.to_string()))
 }
 
 /// The `default` store in the state folder, then the runtime config's stores
@@ -172,6 +220,8 @@ pub struct ComponentCapabilities {
     pub sqlite: ComponentDatabases,
     /// The app's variables; the component reads the ones it declares.
     pub variables: Arc<Resolver>,
+    /// Where it may connect (`allowed_outbound_hosts`, resolved).
+    pub outbound: Arc<OutboundPolicy>,
 }
 
 impl ComponentCapabilities {
@@ -182,6 +232,7 @@ impl ComponentCapabilities {
             key_value: ComponentStores::new(Arc::new(StoreManager::new(IndexMap::new())), []),
             sqlite: ComponentDatabases::new(Arc::new(DatabaseManager::new(IndexMap::new())), []),
             variables: Arc::new(Resolver::new(&IndexMap::new(), Vec::new())),
+            outbound: Arc::new(OutboundPolicy::deny_all()),
         }
     }
 }
