@@ -11,8 +11,18 @@
 #   spin_rust_http_wasip2.wasm  component  (wasm32-wasip2), same source
 #   spin_rust_p3.wasm           component  (wasm32-wasip2), Spin Rust SDK 7.0.0:
 #                               exports wasi:http/handler@0.3.0 (Preview 3)
+#   spin_rust_outbound.wasm     component  (wasm32-wasip2), Spin Rust SDK 5.2.0:
+#                               outbound HTTP routes (/fetch?url=…)
+#   spin_rust_p3_outbound.wasm  component  (wasm32-wasip2), Spin Rust SDK 7.0.0:
+#                               /fetch?url=… through wasi:http/client@0.3.0
+#   spin1_outbound.wasm         component  (wasm32-wasip2), Spin 1 inbound-http +
+#                               fermyon:spin/http, bindings from the host WIT
 #   spin_rust_state.wasm        component  (wasm32-wasip2), Spin Rust SDK 5.2.0:
 #                               key-value, SQLite and variables routes
+#   spin_rust_mqtt.wasm         component  (wasm32-wasip2), Spin Rust SDK 5.2.0:
+#                               outbound MQTT (POST /publish?address=…&topic=…&qos=…)
+#   spin_rust_mqtt_p3.wasm      component  (wasm32-wasip2), Spin Rust SDK 7.0.0:
+#                               the same route over spin:mqtt@3.0.0 (Preview 3)
 #   wasi_http_stream.wasm       plain wasi:http component (wstd), streaming bodies
 #   wagi_rust.wasm              WAGI/CGI core module (wasm32-wasip1)
 #   py_http.wasm                optional: Python, componentize-py + spin-sdk
@@ -161,11 +171,20 @@ build_rust spin-rust-http wasm32-wasip1 spin_rust_http.wasm spin_rust_http_wasip
 build_rust spin-rust-http wasm32-wasip2 spin_rust_http.wasm spin_rust_http_wasip2.wasm
 build_rust spin-rust-p3 wasm32-wasip2 spin_rust_p3.wasm spin_rust_p3.wasm
 build_rust spin-rust-state wasm32-wasip2 spin_rust_state.wasm spin_rust_state.wasm
+build_rust spin-rust-rdbms wasm32-wasip2 spin_rust_rdbms.wasm spin_rust_rdbms.wasm
+build_rust spin-rust-redis/http wasm32-wasip2 spin_rust_redis_http.wasm spin_rust_redis_http.wasm
+build_rust spin-rust-redis/trigger wasm32-wasip2 spin_rust_redis_trigger.wasm spin_rust_redis_trigger.wasm
+build_rust spin-rust-mqtt wasm32-wasip2 spin_rust_mqtt.wasm spin_rust_mqtt.wasm
+build_rust spin-rust-mqtt-p3 wasm32-wasip2 spin_rust_mqtt_p3.wasm spin_rust_mqtt_p3.wasm
+build_rust spin-rust-outbound wasm32-wasip2 spin_rust_outbound.wasm spin_rust_outbound.wasm
+build_rust spin-rust-p3-outbound wasm32-wasip2 spin_rust_p3_outbound.wasm spin_rust_p3_outbound.wasm
 build_rust wasi-http-stream wasm32-wasip2 wasi_http_stream.wasm wasi_http_stream.wasm
 build_rust wagi-rust wasm32-wasip1 wagi_rust.wasm wagi_rust.wasm
 # Generated from the host's own WIT, which is therefore part of its cache key.
 HOST_WIT_HASH="$(find "$REPO_ROOT/crates/world/wit" -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)"
 build_rust spin-inbound-http wasm32-wasip2 spin_inbound_http.wasm spin_inbound_http.wasm "wit=$HOST_WIT_HASH"
+build_rust spin1-outbound wasm32-wasip2 spin1_outbound.wasm spin1_outbound.wasm "wit=$HOST_WIT_HASH"
+build_rust spin-rust-redis/v1 wasm32-wasip2 spin_rust_redis_v1.wasm spin_rust_redis_v1.wasm "wit=$HOST_WIT_HASH"
 
 # --- WAT / edge-case fixtures -------------------------------------------------
 

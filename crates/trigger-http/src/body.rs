@@ -35,3 +35,7 @@ pub fn is_host_managed(name: &http::HeaderName) -> bool {
         &["connection", "content-length", "keep-alive", "te", "trailer", "transfer-encoding", "upgrade"];
     MANAGED.contains(&name.as_str()) || name.as_str().starts_with("proxy-")
 }
+
+/// Request body handed to the executors: a client's body from hyper, or a
+/// guest's outgoing body for requests it sends to its own app in-process.
+pub type RequestBody = UnsyncBoxBody<Bytes, wasmtime_wasi_http::Error>;

@@ -18,6 +18,7 @@
 
 pub mod body;
 pub mod cgi;
+mod in_process;
 mod prepare;
 pub mod routes;
 pub mod server;
@@ -27,5 +28,5 @@ pub mod wagi;
 pub mod wasi_http;
 pub mod wasi_http_p3;
 
-pub use prepare::{HttpTrigger, LogOptions, PrepareError};
+pub use prepare::{settings as instance_settings, HttpTrigger, InstanceSettings, LogOptions, PrepareError};
 pub use server::{serve, ServeOptions};

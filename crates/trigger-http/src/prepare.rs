@@ -81,14 +81,25 @@ pub(crate) enum Handler {
 pub struct HttpTrigger {
     pub(crate) router: Router<Handler>,
     pub(crate) app_name: String,
+    /// Components served by the `http` executor, by id (private routes
+    /// included), for in-process `*.spin.internal` requests.
+    pub(crate) components: HashMap<String, Handler>,
+    /// Where [`crate::server::serve`] installs the in-process dispatcher.
+    pub(crate) in_process: kiln_world::InProcessSlot,
 }
 
-/// Per-component settings every instance of it gets.
-pub(crate) struct InstanceSettings {
+/// Per-component settings every instance of it gets (public for the other
+/// triggers, which instantiate components the same way).
+pub struct InstanceSettings {
+    /// The component id.
     pub id: Arc<str>,
+    /// Environment variables (manifest, then `kiln up -e`).
     pub environment: Vec<(String, String)>,
+    /// Folder preopened read-only at `/`, if the component has files.
     pub files_root: Option<PathBuf>,
+    /// Where its stdout and stderr go.
     pub logs: ComponentLogs,
+    /// What it was granted.
     pub caps: Arc<ComponentCapabilities>,
 }
 
@@ -162,10 +173,18 @@ impl HttpTrigger {
         for trigger in app.http_triggers() {
             let route = match &trigger.route {
                 HttpRoute::Path(route) => route.clone(),
-                // Private routes are reachable only in-process (outbound HTTP).
-                HttpRoute::Private => continue,
+                // Private routes are reachable only in-process (outbound
+                // HTTP to `<id>.spin.internal`): prepared, but not routed.
+                HttpRoute::Private => String::new(),
             };
+            let private = matches!(trigger.route, HttpRoute::Private);
+            if private && !matches!(trigger.executor, HttpExecutor::Http) {
+                continue;
+            }
             if let Some(response) = &trigger.static_response {
+                if private {
+                    continue;
+                }
                 routes.push((route, Handler::Static(response.clone())));
                 continue;
             }
@@ -201,11 +220,15 @@ impl HttpTrigger {
                     Handler::Wagi(handler)
                 }
             };
-            routes.push((route, handler));
+            if !private {
+                routes.push((route, handler));
+            }
         }
         Ok(Self {
             router: Router::build(routes)?,
             app_name: app.name().to_string(),
+            components: http,
+            in_process: caps.in_process_http().clone(),
         })
     }
 
@@ -255,7 +278,9 @@ fn http_handler(
     ))
 }
 
-fn settings(
+/// The settings for instances of `component`: its environment, files, log
+/// streams and the share of `caps` its manifest entry grants.
+pub fn settings(
     component: &AppComponent,
     logs: &LogOptions,
     caps: &AppCapabilities,

@@ -8,6 +8,8 @@ use std::time::Duration;
 use http::{HeaderValue, Request, Response, StatusCode};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
+
+use crate::body::RequestBody;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
@@ -46,6 +48,7 @@ pub async fn serve(
     options: ServeOptions,
 ) -> std::io::Result<()> {
     let local = listener.local_addr()?;
+    crate::in_process::install(&trigger, local);
     let builder = auto::Builder::new(TokioExecutor::new());
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
@@ -95,6 +98,18 @@ pub async fn dispatch(
     local: SocketAddr,
 ) -> Response<Body> {
     spin_headers::strip_client_spin_headers(request.headers_mut());
+    let request = request.map(|incoming| incoming.map_err(wasmtime_wasi_http::Error::from).boxed_unsync());
+    route_request(trigger, request, client, local).await
+}
+
+/// Routes a request (from a client, or from a guest in-process) by path and
+/// runs its handler.
+pub(crate) async fn route_request(
+    trigger: &HttpTrigger,
+    mut request: Request<RequestBody>,
+    client: SocketAddr,
+    local: SocketAddr,
+) -> Response<Body> {
     let path = request.uri().path().to_string();
     if path == HEALTH_ROUTE {
         return body::text(StatusCode::OK, "OK");
@@ -127,7 +142,7 @@ pub async fn dispatch(
 /// Adds the `spin-*` headers and makes the URI absolute (component
 /// executors see the URL the client used; HTTP/1.1 requests carry only the path).
 fn add_spin_context(
-    request: &mut Request<Incoming>,
+    request: &mut Request<RequestBody>,
     matched: &RouteMatch<'_, Handler>,
     authority: &str,
     client: SocketAddr,
@@ -152,7 +167,7 @@ fn add_spin_context(
 
 async fn wagi(
     handler: &crate::wagi::WagiHandler,
-    request: Request<Incoming>,
+    request: Request<RequestBody>,
     matched: &RouteMatch<'_, Handler>,
     authority: &str,
     client: SocketAddr,
@@ -203,7 +218,7 @@ fn protocol(version: http::Version) -> &'static str {
 
 /// The authority the client addressed: the URI's (HTTP/2), the `Host`
 /// header (HTTP/1.1), or the listening address.
-fn authority(request: &Request<Incoming>, local: SocketAddr) -> String {
+fn authority(request: &Request<RequestBody>, local: SocketAddr) -> String {
     request
         .uri()
         .authority()

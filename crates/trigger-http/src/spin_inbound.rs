@@ -36,7 +36,7 @@ impl SpinInboundHandler {
     }
 
     /// Runs one request in a fresh instance.
-    pub async fn handle(&self, request: http::Request<hyper::body::Incoming>) -> http::Response<Body> {
+    pub async fn handle(&self, request: http::Request<crate::body::RequestBody>) -> http::Response<Body> {
         let Some(method) = method(request.method()) else {
             return body::text(http::StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed\n");
         };

@@ -34,7 +34,7 @@ impl WasiHttpHandler {
 
     /// Runs one request in a fresh instance. Errors before the guest set a
     /// response become a 500, logged with the component id.
-    pub async fn handle(&self, request: http::Request<hyper::body::Incoming>) -> http::Response<Body> {
+    pub async fn handle(&self, request: http::Request<crate::body::RequestBody>) -> http::Response<Body> {
         match self.try_handle(request).await {
             Ok(response) => response,
             Err(err) => {
@@ -46,7 +46,7 @@ impl WasiHttpHandler {
 
     async fn try_handle(
         &self,
-        request: http::Request<hyper::body::Incoming>,
+        request: http::Request<crate::body::RequestBody>,
     ) -> wasmtime::Result<http::Response<Body>> {
         let mut store = self.settings.new_store(self.pre.engine())?;
 

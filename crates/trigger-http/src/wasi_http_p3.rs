@@ -50,7 +50,7 @@ impl WasiHttpP3Handler {
 
     /// Runs one request in a fresh instance. Errors before the guest returned
     /// a response become a 500, logged with the component id.
-    pub async fn handle(&self, request: http::Request<hyper::body::Incoming>) -> http::Response<Body> {
+    pub async fn handle(&self, request: http::Request<crate::body::RequestBody>) -> http::Response<Body> {
         match self.try_handle(request).await {
             Ok(response) => response,
             Err(err) => {
@@ -62,7 +62,7 @@ impl WasiHttpP3Handler {
 
     async fn try_handle(
         &self,
-        request: http::Request<hyper::body::Incoming>,
+        request: http::Request<crate::body::RequestBody>,
     ) -> wasmtime::Result<http::Response<Body>> {
         let mut store = self.settings.new_store(self.pre.engine())?;
 
@@ -104,7 +104,7 @@ impl WasiHttpP3Handler {
 async fn run_guest(
     accessor: &Accessor<HostState>,
     service: &wasmtime_wasi_http::p3::bindings::Service,
-    request: http::Request<hyper::body::Incoming>,
+    request: http::Request<crate::body::RequestBody>,
     sender: tokio::sync::oneshot::Sender<Answer>,
 ) -> wasmtime::Result<()> {
     let (request, request_io) = accessor.with(|mut access| {

@@ -173,6 +173,12 @@ impl Resolver {
             .unwrap_or_default()
     }
 
+    /// Renders `template` over application variables (`[variables]`), for
+    /// trigger settings such as a Redis trigger's address and channel.
+    pub async fn render_app_template(&self, template: &Template) -> Result<String, Error> {
+        self.render(template).await
+    }
+
     /// Fills in a template.
     async fn render(&self, template: &Template) -> Result<String, Error> {
         let mut out = String::new();

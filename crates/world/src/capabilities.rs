@@ -63,6 +63,7 @@ pub struct AppCapabilities {
     databases: Arc<DatabaseManager>,
     variables: Arc<Resolver>,
     outbound: HashMap<String, Arc<OutboundPolicy>>,
+    in_process: kiln_outbound_http::InProcessSlot,
 }
 
 impl AppCapabilities {
@@ -88,6 +89,7 @@ impl AppCapabilities {
             databases: Arc::new(DatabaseManager::new(databases)),
             variables: Arc::new(resolver),
             outbound,
+            in_process: Default::default(),
         })
     }
 
@@ -101,6 +103,18 @@ impl AppCapabilities {
         &self.databases
     }
 
+    /// The app's variables, for resolving trigger settings (`{{ name }}`).
+    pub fn variables(&self) -> &Arc<Resolver> {
+        &self.variables
+    }
+
+    /// Where the HTTP trigger installs the app's in-process dispatcher, for
+    /// outbound requests to the app itself (relative URLs, `self`,
+    /// `*.spin.internal`).
+    pub fn in_process_http(&self) -> &kiln_outbound_http::InProcessSlot {
+        &self.in_process
+    }
+
     /// What component `component` may use: the stores and databases its
     /// manifest entry lists, and its own variables.
     pub fn for_component(&self, component: &kiln_manifest::Component) -> Arc<ComponentCapabilities> {
@@ -109,6 +123,7 @@ impl AppCapabilities {
             sqlite: ComponentDatabases::new(self.databases.clone(), component.sqlite_databases.iter().cloned()),
             variables: self.variables.clone(),
             outbound: self.outbound.get(&component.id).cloned().unwrap_or_default(),
+            in_process: self.in_process.clone(),
         })
     }
 }
@@ -222,6 +237,8 @@ pub struct ComponentCapabilities {
     pub variables: Arc<Resolver>,
     /// Where it may connect (`allowed_outbound_hosts`, resolved).
     pub outbound: Arc<OutboundPolicy>,
+    /// The app's in-process HTTP dispatcher, once a trigger installed it.
+    pub in_process: kiln_outbound_http::InProcessSlot,
 }
 
 impl ComponentCapabilities {
@@ -233,6 +250,7 @@ impl ComponentCapabilities {
             sqlite: ComponentDatabases::new(Arc::new(DatabaseManager::new(IndexMap::new())), []),
             variables: Arc::new(Resolver::new(&IndexMap::new(), Vec::new())),
             outbound: Arc::new(OutboundPolicy::deny_all()),
+            in_process: Default::default(),
         }
     }
 }

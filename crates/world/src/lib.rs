@@ -17,13 +17,25 @@
 //!   over the same backends and handles — a key a Spin 2 guest set is read
 //!   by a Preview 3 guest — and kept apart because they reach the store
 //!   through an `Accessor` rather than `&mut HostState`.
+//! * [`rdbms`] implements outbound PostgreSQL (Spin 1, Spin 2,
+//!   `spin:postgres@3.0.0` and `@4.0.0`) and MySQL (Spin 1, Spin 2) over
+//!   `kiln-outbound-pg` and `kiln-outbound-mysql`, for addresses the
+//!   component's `allowed_outbound_hosts` grants.
+//! * [`mqtt`] and [`mqtt_p3`] implement outbound MQTT (Spin 2
+//!   `fermyon:spin/mqtt@2.0.0`, Preview 3 `spin:mqtt/mqtt@3.0.0`) over
+//!   `kiln-outbound-mqtt`'s cached broker sessions, for brokers the
+//!   component's `allowed_outbound_hosts` lists.
 //! * [`unavailable`] links every other interface a component imports — the
 //!   rest of Spin's platform world (Redis, PostgreSQL, MySQL, MQTT, LLM, in
 //!   their Preview 3 versions too, …) — so SDK-built guests always
 //!   instantiate; each function answers with its interface's own error value
 //!   until a capability implements it.
+//! * [`redis`] implements outbound Redis (Spin 1 `fermyon:spin/redis`, Spin
+//!   2 `fermyon:spin/redis@2.0.0`) over `kiln-outbound-redis`'s connections
+//!   cached per address, for servers `allowed_outbound_hosts` lists.
 //! * [`spin_inbound`] holds the bindings for Spin 1 `fermyon:spin/inbound-http`
-//!   components.
+//!   components, [`spin_inbound_redis`] those for Redis-trigger components
+//!   (`fermyon:spin/inbound-redis`).
 //! * [`stdio`] routes guest stdout/stderr to per-component log files and the
 //!   console.
 
@@ -31,8 +43,15 @@ pub mod capabilities;
 pub mod key_value;
 pub mod key_value_p3;
 pub mod linker;
+pub mod mqtt;
+pub mod mqtt_p3;
+pub mod outbound_http;
 pub mod p3;
+pub mod rdbms;
+pub mod redis;
 pub mod spin_inbound;
+mod sockets;
+pub mod spin_inbound_redis;
 pub mod sqlite;
 pub mod sqlite_p3;
 mod state;
@@ -44,3 +63,6 @@ pub mod variables_p3;
 pub use capabilities::{AppCapabilities, CapabilityError, CapabilityOptions, ComponentCapabilities};
 
 pub use state::{HostState, HostStateBuilder};
+/// The in-process dispatcher a trigger installs for requests a guest sends
+/// to its own app (see `kiln-outbound-http`).
+pub use kiln_outbound_http::{InProcessFuture, InProcessHttp, InProcessSlot, InProcessTarget};

@@ -2,7 +2,6 @@
 
 use wasmtime::component::{Component, Linker};
 use wasmtime::Engine;
-use wasmtime_wasi_http::{Error as HttpError, WasiBody, WasiHttpHooks};
 
 use crate::HostState;
 
@@ -30,8 +29,13 @@ pub fn base_linker(engine: &Engine) -> wasmtime::Result<Linker<HostState>> {
     crate::key_value::add_to_linker(&mut linker)?;
     crate::key_value_p3::add_to_linker(&mut linker)?;
     crate::sqlite::add_to_linker(&mut linker)?;
+    crate::outbound_http::add_to_linker(&mut linker)?;
+    crate::rdbms::add_to_linker(&mut linker)?;
     crate::variables::add_to_linker(&mut linker)?;
     crate::variables_p3::add_to_linker(&mut linker)?;
+    crate::mqtt::add_to_linker(&mut linker)?;
+    crate::mqtt_p3::add_to_linker(&mut linker)?;
+    crate::redis::add_to_linker(&mut linker)?;
     Ok(linker)
 }
 
@@ -77,8 +81,13 @@ fn is_capability(import: &str) -> bool {
         crate::key_value::INTERFACES,
         crate::key_value_p3::INTERFACES,
         crate::sqlite::INTERFACES,
+        crate::outbound_http::INTERFACES,
+        crate::rdbms::INTERFACES,
         crate::variables::INTERFACES,
         crate::variables_p3::INTERFACES,
+        crate::mqtt::INTERFACES,
+        crate::mqtt_p3::INTERFACES,
+        crate::redis::INTERFACES,
     ]
     .concat()
     .iter()
@@ -98,33 +107,6 @@ fn served_by(wanted: &str, defined: &str) -> bool {
     match (parse(wanted), parse(defined)) {
         (Some(w), Some(d)) => w.0 >= 1 && w.0 == d.0 && w <= d,
         _ => false,
-    }
-}
-
-/// `wasi:http` hooks that refuse every outbound request: no component has been
-/// granted network access yet (`allowed_outbound_hosts` arrives with the
-/// outbound capability).
-pub struct DenyOutboundHttp;
-
-impl WasiHttpHooks for DenyOutboundHttp {
-    fn send_request(
-        &mut self,
-        request: http::Request<WasiBody>,
-        _options: Option<wasmtime_wasi_http::RequestOptions>,
-        _fut: Box<dyn std::future::Future<Output = Result<(), HttpError>> + Send>,
-    ) -> Box<
-        dyn std::future::Future<
-                Output = Result<
-                    (
-                        http::Response<WasiBody>,
-                        Box<dyn std::future::Future<Output = Result<(), HttpError>> + Send>,
-                    ),
-                    HttpError,
-                >,
-            > + Send,
-    > {
-        tracing::debug!(uri = %request.uri(), "outbound HTTP denied: no allowed_outbound_hosts");
-        Box::new(async { Err(HttpError::HttpRequestDenied) })
     }
 }
 
@@ -162,7 +144,11 @@ mod tests {
         assert!(!is_native("spin:key-value/key-value@3.0.1"));
         assert!(is_native("spin:variables/variables@3.0.0"));
         assert!(!is_native("spin:redis/redis@3.0.0"));
-        assert!(!is_native("fermyon:spin/redis@2.0.0"));
+        assert!(is_native("fermyon:spin/redis@2.0.0"));
+        assert!(is_native("fermyon:spin/redis"));
+        assert!(is_native("fermyon:spin/redis-types"));
         assert!(!is_native("spin:sqlite/sqlite@4.0.0"));
+        assert!(is_native("fermyon:spin/mqtt@2.0.0"));
+        assert!(is_native("spin:mqtt/mqtt@3.0.0"));
     }
 }

@@ -8,14 +8,14 @@ use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::capabilities::ComponentCapabilities;
-use crate::linker::DenyOutboundHttp;
+use kiln_outbound_http::{InProcessHttp, OutboundHttpHooks};
 
 /// Everything one guest instance may touch, owned by its `Store`.
 pub struct HostState {
     wasi: WasiCtx,
     pub(crate) table: ResourceTable,
     http: WasiHttpCtx,
-    hooks: DenyOutboundHttp,
+    pub(crate) hooks: OutboundHttpHooks,
     limits: StoreLimits,
     pub(crate) component_id: Arc<str>,
     pub(crate) caps: Arc<ComponentCapabilities>,
@@ -29,6 +29,7 @@ impl HostState {
             component_id,
             max_memory: None,
             caps: None,
+            in_process: None,
         }
     }
 
@@ -54,6 +55,7 @@ pub struct HostStateBuilder {
     component_id: Arc<str>,
     max_memory: Option<usize>,
     caps: Option<Arc<ComponentCapabilities>>,
+    in_process: Option<Arc<dyn InProcessHttp>>,
 }
 
 impl HostStateBuilder {
@@ -75,20 +77,32 @@ impl HostStateBuilder {
         self
     }
 
+    /// Serves the instance's outbound HTTP requests to its own app (relative
+    /// URLs, `self`, `*.spin.internal`); without it they fail with
+    /// `destination-not-found`.
+    pub fn in_process_http(&mut self, dispatcher: Arc<dyn InProcessHttp>) -> &mut Self {
+        self.in_process = Some(dispatcher);
+        self
+    }
+
     /// Finishes the state.
     pub fn build(mut self) -> HostState {
         let mut limits = StoreLimitsBuilder::new().trap_on_grow_failure(false);
         if let Some(bytes) = self.max_memory {
             limits = limits.memory_size(bytes);
         }
+        let caps = self.caps.unwrap_or_else(|| Arc::new(ComponentCapabilities::none()));
+        crate::sockets::configure(&mut self.wasi, &caps.outbound);
+        let in_process = self.in_process.or_else(|| caps.in_process.get().cloned());
+        let hooks = OutboundHttpHooks::new(self.component_id.clone(), caps.outbound.clone(), in_process);
         HostState {
             wasi: self.wasi.build(),
             table: ResourceTable::new(),
             http: WasiHttpCtx::new(),
-            hooks: DenyOutboundHttp,
+            hooks,
             limits: limits.build(),
             component_id: self.component_id,
-            caps: self.caps.unwrap_or_else(|| Arc::new(ComponentCapabilities::none())),
+            caps,
         }
     }
 }

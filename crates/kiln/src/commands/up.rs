@@ -10,6 +10,7 @@ use clap::Args;
 use kiln_app::App;
 use kiln_engine::{EngineConfig, KilnEngine};
 use kiln_trigger_http::{HttpTrigger, LogOptions, ServeOptions};
+use kiln_trigger_redis::RedisTrigger;
 use kiln_world::capabilities::DEFAULT_LABEL;
 use kiln_world::{AppCapabilities, CapabilityOptions};
 
@@ -95,17 +96,11 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
     let mut app = tokio::task::spawn_blocking(move || App::load(&from))
         .await
         .context("application loader panicked")??;
-    if !app.manifest.redis_triggers.is_empty() {
-        tracing::warn!(
-            count = app.manifest.redis_triggers.len(),
-            "Redis triggers are not served by this version of Kiln; serving HTTP triggers only"
-        );
-    }
     for kind in app.manifest.other_triggers.keys() {
         tracing::warn!(trigger = %kind, "no such trigger type in Kiln; its triggers are ignored");
     }
-    if app.http_triggers().is_empty() {
-        bail!("the application has no HTTP triggers: nothing to serve");
+    if app.http_triggers().is_empty() && app.manifest.redis_triggers.is_empty() {
+        bail!("the application has no HTTP or Redis triggers: nothing to serve");
     }
     for component in &mut app.components {
         component.environment.extend(args.env.iter().cloned());
@@ -136,6 +131,23 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
         quiet: args.quiet,
         follow: args.follow.clone(),
     };
+    let redis = RedisTrigger::prepare(&app, &engine, &logs, &caps).await?;
+    if app.http_triggers().is_empty() {
+        // Only Redis triggers: no HTTP listener.
+        print_redis(&redis);
+        tokio::select! {
+            _ = Arc::new(redis).run() => {},
+            _ = shutdown_signal() => {},
+        }
+        drop(engine);
+        return Ok(());
+    }
+    // Served beside HTTP; dropped (every subscription and handler with it)
+    // when the HTTP server has stopped.
+    let redis = (!redis.is_empty()).then(|| {
+        print_redis(&redis);
+        tokio::spawn(Arc::new(redis).run())
+    });
     let trigger = HttpTrigger::prepare(&app, &engine, &logs, &caps)?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
@@ -149,6 +161,9 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
         ServeOptions { drain_timeout: Duration::from_secs(args.drain_timeout) },
     )
     .await?;
+    if let Some(redis) = redis {
+        redis.abort();
+    }
     drop(engine);
     Ok(())
 }
@@ -188,6 +203,17 @@ async fn capabilities(
         }
     }
     Ok(caps)
+}
+
+/// Prints each Redis subscription: `component: address channel`.
+fn print_redis(trigger: &RedisTrigger) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "Redis triggers:");
+    for (address, channel, component) in trigger.subscriptions() {
+        let _ = writeln!(out, "  {component}: {address} channel `{channel}`");
+    }
+    let _ = out.flush();
 }
 
 fn print_routes(addr: SocketAddr, trigger: &HttpTrigger) {

@@ -12,7 +12,10 @@ use std::time::{Duration, Instant};
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repo root")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("repo root")
 }
 
 /// Builds (or reuses) the guest fixtures and returns their folder.
@@ -26,7 +29,10 @@ pub fn guests() -> &'static Path {
             .expect("run scripts/build-guests.sh");
         assert!(output.status.success(), "scripts/build-guests.sh failed");
         let stdout = String::from_utf8_lossy(&output.stdout);
-        let last = stdout.lines().last().expect("build-guests.sh printed its output folder");
+        let last = stdout
+            .lines()
+            .last()
+            .expect("build-guests.sh printed its output folder");
         PathBuf::from(last.trim())
     })
 }
@@ -41,7 +47,11 @@ pub fn optional_guest(name: &str) -> Option<PathBuf> {
 /// A guest file that must exist.
 pub fn guest(name: &str) -> PathBuf {
     let path = guests().join(name);
-    assert!(path.is_file(), "guest fixture {} was not built", path.display());
+    assert!(
+        path.is_file(),
+        "guest fixture {} was not built",
+        path.display()
+    );
     path
 }
 
@@ -132,8 +142,15 @@ impl Kiln {
         let deadline = Instant::now() + Duration::from_secs(300);
         loop {
             if let Ok(addr) = rx.recv_timeout(Duration::from_millis(50)) {
-                let addr = addr.parse().map_err(|e| format!("bad address {addr}: {e}"))?;
-                return Ok(Kiln { child, addr, stdout, stderr });
+                let addr = addr
+                    .parse()
+                    .map_err(|e| format!("bad address {addr}: {e}"))?;
+                return Ok(Kiln {
+                    child,
+                    addr,
+                    stdout,
+                    stderr,
+                });
             }
             if let Ok(Some(status)) = child.try_wait() {
                 // Let the reader threads drain.
@@ -178,7 +195,9 @@ impl Kiln {
     pub fn wait_for_output(&self, text: &str) -> bool {
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
-            if self.stdout.lock().unwrap().contains(text) || self.stderr.lock().unwrap().contains(text) {
+            if self.stdout.lock().unwrap().contains(text)
+                || self.stderr.lock().unwrap().contains(text)
+            {
                 return true;
             }
             std::thread::sleep(Duration::from_millis(20));
@@ -204,12 +223,18 @@ pub fn up_fails(from: &Path) -> String {
 
 /// A blocking HTTP client (no proxy from the environment).
 pub fn client() -> reqwest::Client {
-    reqwest::Client::builder().no_proxy().build().expect("client")
+    reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("client")
 }
 
 /// A tokio runtime for async client calls in sync tests.
 pub fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime")
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
 }
 
 /// Whether the service `name` answers on `addr` (a local Redis, PostgreSQL,

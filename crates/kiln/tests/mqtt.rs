@@ -1,0 +1,167 @@
+//! Outbound MQTT end to end: the `spin-rust-mqtt` guest (Rust `spin-sdk`
+//! 5.2.0, `fermyon:spin/mqtt@2.0.0`) served by `kiln up` publishes to the
+//! local Mosquitto broker, where a rumqttc subscriber checks what arrives;
+//! brokers missing from `allowed_outbound_hosts` get `invalid-address`.
+//! `spin-rust-mqtt-p3` (`spin-sdk` 7.0.0) does the same through Preview 3's
+//! `spin:mqtt/mqtt@3.0.0`.
+
+mod common;
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use common::*;
+use rumqttc::{AsyncClient, Event, EventLoop, Incoming, MqttOptions, QoS};
+
+const BROKER: &str = "127.0.0.1:1883";
+
+/// A name no other test run shares (topics, client ids).
+fn unique(what: &str) -> String {
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or_default();
+    format!("kiln-e2e-{what}-{}-{nanos}", std::process::id())
+}
+
+/// An app serving the guest on `/...`, with `allowed_outbound_hosts` as given.
+fn app(allowed_outbound_hosts: &str) -> tempfile::TempDir {
+    app_with("spin_rust_mqtt.wasm", allowed_outbound_hosts)
+}
+
+/// An app serving guest `wasm_name` on `/...`, with `allowed_outbound_hosts`.
+fn app_with(wasm_name: &str, allowed_outbound_hosts: &str) -> tempfile::TempDir {
+    let wasm = guest(wasm_name);
+    let manifest = format!(
+        r#"spin_manifest_version = 2
+[application]
+name = "mqtt"
+
+[[trigger.http]]
+route = "/..."
+component = "mqtt"
+
+[component.mqtt]
+source = "{}"
+allowed_outbound_hosts = {allowed_outbound_hosts}
+"#,
+        wasm.display()
+    );
+    app_dir(&manifest, &[])
+}
+
+/// Asks the guest to publish `body` to `topic` through `address`.
+async fn publish(kiln: &Kiln, address: &str, topic: &str, qos: u8, body: &str) -> (u16, String) {
+    let qos = qos.to_string();
+    let resp = client()
+        .post(kiln.url("/publish"))
+        .query(&[("address", address), ("topic", topic), ("qos", qos.as_str())])
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.text().await.unwrap())
+}
+
+/// A subscriber to `topic`, once the broker has confirmed the subscription.
+async fn subscribe(topic: &str) -> (AsyncClient, EventLoop) {
+    let (client, mut events) = AsyncClient::new(MqttOptions::new(unique("sub"), "127.0.0.1", 1883), 16);
+    client.subscribe(topic, QoS::ExactlyOnce).await.unwrap();
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while !matches!(events.poll().await.unwrap(), Event::Incoming(Incoming::SubAck(_))) {}
+    })
+    .await
+    .expect("no SUBACK within 10 s");
+    (client, events)
+}
+
+/// The next message the subscriber receives: (topic, payload).
+async fn next_message(events: &mut EventLoop) -> (String, String) {
+    tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            if let Event::Incoming(Incoming::Publish(publish)) = events.poll().await.unwrap() {
+                return (publish.topic, String::from_utf8_lossy(&publish.payload).into_owned());
+            }
+        }
+    })
+    .await
+    .expect("no message within 10 s")
+}
+
+#[test]
+fn publishes_at_every_qos_to_a_listed_broker() {
+    if !service_available("Mosquitto", BROKER) {
+        return;
+    }
+    let dir = app(r#"["mqtt://127.0.0.1:1883"]"#);
+    let kiln = Kiln::up(dir.path(), &[]);
+    let topic = unique("topic");
+    let address = format!("mqtt://{BROKER}?client_id={}", unique("guest"));
+    rt().block_on(async {
+        let (_client, mut events) = subscribe(&topic).await;
+        for qos in [0u8, 1, 2] {
+            let body = format!("hello at QoS {qos}");
+            assert_eq!(publish(&kiln, &address, &topic, qos, &body).await, (200, "published".into()));
+            assert_eq!(next_message(&mut events).await, (topic.clone(), body));
+        }
+        // The cached connection serves later requests too.
+        assert_eq!(publish(&kiln, &address, &topic, 1, "again").await, (200, "published".into()));
+        assert_eq!(next_message(&mut events).await, (topic.clone(), "again".into()));
+    });
+}
+
+#[test]
+fn an_unlisted_broker_is_invalid_address() {
+    if !service_available("Mosquitto", BROKER) {
+        return;
+    }
+    let address = format!("mqtt://{BROKER}?client_id={}", unique("guest"));
+    let denied = (500, "error: Error::InvalidAddress".to_string());
+    for allowed in ["[]", r#"["mqtt://127.0.0.1:1884"]"#, r#"["mqtt://10.0.0.1:1883"]"#] {
+        let dir = app(allowed);
+        let kiln = Kiln::up(dir.path(), &[]);
+        rt().block_on(async {
+            assert_eq!(publish(&kiln, &address, &unique("topic"), 1, "nope").await, denied, "{allowed}");
+        });
+    }
+}
+
+#[test]
+fn bad_addresses_and_unreachable_brokers_are_errors_not_traps() {
+    let dir = app(r#"["mqtt://127.0.0.1:1"]"#);
+    let kiln = Kiln::up(dir.path(), &[]);
+    rt().block_on(async {
+        // No client_id: Spin's address format requires one.
+        let (status, body) = publish(&kiln, "mqtt://127.0.0.1:1", "t", 0, "x").await;
+        assert_eq!((status, body.as_str()), (500, "error: Error::InvalidAddress"));
+        // Listed, but nothing listens there.
+        let (status, body) = publish(&kiln, "mqtt://127.0.0.1:1?client_id=x", "t", 0, "x").await;
+        assert_eq!(status, 500);
+        assert!(body.starts_with("error: Error::ConnectionFailed("), "{body}");
+        // The instance and the server are still fine.
+        let (status, _) = publish(&kiln, "mqtt://127.0.0.1:1?client_id=x", "t", 0, "x").await;
+        assert_eq!(status, 500);
+    });
+}
+
+#[test]
+fn preview_3_guests_publish_at_every_qos_and_are_denied_unlisted_brokers() {
+    if !service_available("Mosquitto", BROKER) {
+        return;
+    }
+    let topic = unique("topic-p3");
+    let address = format!("mqtt://{BROKER}?client_id={}", unique("guest-p3"));
+    let allowed = app_with("spin_rust_mqtt_p3.wasm", r#"["mqtt://127.0.0.1:1883"]"#);
+    let denied = app_with("spin_rust_mqtt_p3.wasm", r#"["mqtt://127.0.0.1:1884"]"#);
+    let kiln = Kiln::up(allowed.path(), &[]);
+    let kiln_denied = Kiln::up(denied.path(), &[]);
+    rt().block_on(async {
+        let (_client, mut events) = subscribe(&topic).await;
+        for qos in [0u8, 1, 2] {
+            let body = format!("hello from Preview 3 at QoS {qos}");
+            assert_eq!(publish(&kiln, &address, &topic, qos, &body).await, (200, "published".into()));
+            assert_eq!(next_message(&mut events).await, (topic.clone(), body));
+        }
+        assert_eq!(
+            publish(&kiln_denied, &address, &topic, 1, "nope").await,
+            (500, "error: Error::InvalidAddress".into())
+        );
+    });
+}

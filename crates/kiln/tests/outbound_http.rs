@@ -1,0 +1,291 @@
+//! Outbound HTTP end to end: the `spin-rust-outbound` guest (Rust `spin-sdk`
+//! 5.2.0, `wasi:http/outgoing-handler@0.2.0`) served by `kiln up`, sending
+//! requests to a local upstream server this test starts, to its own app
+//! (relative URLs, `self`) and to a private component (`*.spin.internal`),
+//! each allowed only when `allowed_outbound_hosts` lists it.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+
+use common::*;
+
+/// A local HTTP/1.1 upstream: `GET /data` answers `upstream says hi`,
+/// `POST /upload` answers `201 received N bytes`; it counts requests.
+struct Upstream {
+    addr: SocketAddr,
+    hits: Arc<AtomicUsize>,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl Upstream {
+    fn start() -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let hits = Arc::new(AtomicUsize::new(0));
+        let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let counter = hits.clone();
+        runtime.spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else { continue };
+                let counter = counter.clone();
+                tokio::spawn(async move {
+                    let service = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                        counter.fetch_add(1, Ordering::SeqCst);
+                        async move {
+                            let (status, body) = match (req.method().as_str(), req.uri().path()) {
+                                ("GET", "/data") => (200, "upstream says hi".to_string()),
+                                ("POST", "/upload") => {
+                                    let bytes = req.into_body().collect().await.map(|c| c.to_bytes()).unwrap_or_default();
+                                    (201, format!("received {} bytes", bytes.len()))
+                                }
+                                _ => (404, "no such upstream route".to_string()),
+                            };
+                            let mut resp = hyper::Response::new(Full::new(Bytes::from(body)));
+                            *resp.status_mut() = hyper::StatusCode::from_u16(status).unwrap();
+                            Ok::<_, std::convert::Infallible>(resp)
+                        }
+                    });
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        Self { addr, hits, _runtime: runtime }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+}
+
+/// An app with the outbound guest on `/...` allowed `allowed`, plus a
+/// second instance of it, `back`, on a private route.
+fn app(allowed: &[String]) -> tempfile::TempDir {
+    let wasm = guest("spin_rust_outbound.wasm");
+    app_dir(&manifest(&wasm, allowed), &[])
+}
+
+fn manifest(wasm: &Path, allowed: &[String]) -> String {
+    let list = allowed.iter().map(|a| format!("\"{a}\"")).collect::<Vec<_>>().join(", ");
+    format!(
+        r#"spin_manifest_version = 2
+[application]
+name = "outbound"
+
+[[trigger.http]]
+route = "/..."
+component = "front"
+
+[[trigger.http]]
+route = {{ private = true }}
+component = "back"
+
+[component.front]
+source = "{wasm}"
+allowed_outbound_hosts = [{list}]
+
+[component.back]
+source = "{wasm}"
+"#,
+        wasm = wasm.display()
+    )
+}
+
+fn encode(url: &str) -> String {
+    url.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn fetch(kiln: &Kiln, url: &str) -> (u16, String) {
+    rt().block_on(async {
+        let resp = client().get(kiln.url(&format!("/fetch?url={}", encode(url)))).send().await.unwrap();
+        (resp.status().as_u16(), resp.text().await.unwrap())
+    })
+}
+
+fn post(kiln: &Kiln, url: &str, body: Vec<u8>) -> (u16, Vec<u8>) {
+    rt().block_on(async {
+        let resp = client().post(kiln.url(&format!("/fetch?url={}", encode(url)))).body(body).send().await.unwrap();
+        (resp.status().as_u16(), resp.bytes().await.unwrap().to_vec())
+    })
+}
+
+#[test]
+fn a_listed_host_is_reached() {
+    let upstream = Upstream::start();
+    let dir = app(&[format!("http://{}", upstream.addr)]);
+    let kiln = Kiln::up(dir.path(), &[]);
+    let (status, body) = fetch(&kiln, &upstream.url("/data"));
+    assert_eq!((status, body.as_str()), (200, "upstream says hi"));
+    let (status, body) = fetch(&kiln, &upstream.url("/missing"));
+    assert_eq!((status, body.as_str()), (404, "no such upstream route"));
+    assert_eq!(upstream.hits.load(Ordering::SeqCst), 2);
+}
+
+#[test]
+fn an_unlisted_host_is_denied() {
+    let upstream = Upstream::start();
+    // Same host, another port; and nothing for https://example.com.
+    let dir = app(&["http://127.0.0.1:1".to_string()]);
+    let kiln = Kiln::up(dir.path(), &[]);
+    for url in [upstream.url("/data"), "https://example.com/".to_string()] {
+        let (status, body) = fetch(&kiln, &url);
+        assert_eq!(status, 500, "{url}: {body}");
+        assert!(body.contains("HttpRequestDenied"), "{url}: {body}");
+    }
+    assert_eq!(upstream.hits.load(Ordering::SeqCst), 0, "a denied request reached the server");
+}
+
+#[test]
+fn request_and_response_bodies_stream() {
+    let upstream = Upstream::start();
+    let dir = app(&[format!("http://{}", upstream.addr)]);
+    let kiln = Kiln::up(dir.path(), &[]);
+    let body: Vec<u8> = (0..3 * 1024 * 1024).map(|i| (i % 251) as u8).collect();
+    let (status, answer) = post(&kiln, &upstream.url("/upload"), body);
+    assert_eq!(status, 201, "{}", String::from_utf8_lossy(&answer));
+    assert_eq!(String::from_utf8_lossy(&answer), "received 3145728 bytes");
+}
+
+#[test]
+fn a_relative_url_reaches_the_apps_own_routes_when_self_is_listed() {
+    let dir = app(&["http://self".to_string()]);
+    let kiln = Kiln::up(dir.path(), &[]);
+    let (status, body) = fetch(&kiln, "/hello");
+    assert_eq!((status, body.as_str()), (200, "hello from spin-rust-outbound"));
+    let (status, body) = fetch(&kiln, "http://self.alt/hello");
+    assert_eq!((status, body.as_str()), (200, "hello from spin-rust-outbound"));
+    // A streamed body there and back, in-process.
+    let payload: Vec<u8> = (0..512 * 1024).map(|i| (i % 253) as u8).collect();
+    let (status, echoed) = post(&kiln, "/echo", payload.clone());
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&echoed));
+    assert_eq!(echoed, payload);
+
+    let dir = app(&[]);
+    let kiln = Kiln::up(dir.path(), &[]);
+    let (status, body) = fetch(&kiln, "/hello");
+    assert_eq!(status, 500, "{body}");
+    assert!(body.contains("HttpRequestDenied"), "{body}");
+}
+
+#[test]
+fn spin_internal_reaches_a_private_component_when_listed() {
+    let dir = app(&["http://back.spin.internal".to_string()]);
+    let kiln = Kiln::up(dir.path(), &[]);
+    let (status, body) = fetch(&kiln, "http://back.spin.internal/hello");
+    assert_eq!((status, body.as_str()), (200, "hello from spin-rust-outbound"));
+    // Not listed: another component, and the app itself.
+    for url in ["http://front.spin.internal/hello", "/hello"] {
+        let (status, body) = fetch(&kiln, url);
+        assert_eq!(status, 500, "{url}: {body}");
+        assert!(body.contains("HttpRequestDenied"), "{url}: {body}");
+    }
+    // The private component has no public route.
+    let status = rt().block_on(async { client().get(kiln.url("/hello")).send().await.unwrap().status().as_u16() });
+    assert_eq!(status, 200, "front serves /...");
+}
+
+fn tcp(kiln: &Kiln, addr: &str) -> (u16, String) {
+    rt().block_on(async {
+        let resp = client().get(kiln.url(&format!("/tcp?addr={}", encode(addr)))).send().await.unwrap();
+        (resp.status().as_u16(), resp.text().await.unwrap())
+    })
+}
+
+#[test]
+fn sockets_reach_only_tcp_entries() {
+    let upstream = Upstream::start();
+    let addr = upstream.addr.to_string();
+    let dir = app(&[format!("tcp://{addr}")]);
+    let kiln = Kiln::up(dir.path(), &[]);
+    let (status, body) = tcp(&kiln, &addr);
+    assert_eq!(status, 200, "{body}");
+    assert!(body.starts_with("HTTP/1.0 200") && body.ends_with("upstream says hi"), "{body}");
+    // Listed for HTTP only, or another port: no socket.
+    let other = format!("127.0.0.1:{}", upstream.addr.port() + 1);
+    let dir = app(&[format!("http://{addr}"), format!("tcp://{other}")]);
+    let kiln = Kiln::up(dir.path(), &[]);
+    let (status, body) = tcp(&kiln, &addr);
+    assert_eq!(status, 500, "{body}");
+    assert!(body.contains("PermissionDenied"), "{body}");
+    let dir = app(&[format!("http://{addr}")]);
+    let kiln = Kiln::up(dir.path(), &[]);
+    let (status, body) = tcp(&kiln, &addr);
+    assert_eq!(status, 500, "{body}");
+    assert_eq!(upstream.hits.load(Ordering::SeqCst), 1, "a denied connection reached the server");
+}
+
+/// The Spin 1 guest (`fermyon:spin/http`) alone in an app allowed `allowed`.
+fn spin1_app(allowed: &[String]) -> tempfile::TempDir {
+    let wasm = guest("spin1_outbound.wasm");
+    let list = allowed.iter().map(|a| format!("\"{a}\"")).collect::<Vec<_>>().join(", ");
+    let manifest = format!(
+        "spin_manifest_version = 2\n[application]\nname = \"spin1\"\n[[trigger.http]]\nroute = \"/...\"\ncomponent = \"spin1\"\n[component.spin1]\nsource = \"{}\"\nallowed_outbound_hosts = [{list}]\n",
+        wasm.display()
+    );
+    app_dir(&manifest, &[])
+}
+
+#[test]
+fn spin1_http_reaches_listed_hosts_and_the_app_itself() {
+    let upstream = Upstream::start();
+    let dir = spin1_app(&[format!("http://{}", upstream.addr), "http://self".to_string()]);
+    let kiln = Kiln::up(dir.path(), &[]);
+    let (status, body) = fetch(&kiln, &upstream.url("/data"));
+    assert_eq!((status, body.as_str()), (200, "upstream says hi"));
+    let (status, body) = fetch(&kiln, "/hello");
+    assert_eq!((status, body.as_str()), (200, "hello from spin1-outbound"));
+}
+
+#[test]
+fn spin1_http_denies_unlisted_hosts() {
+    let upstream = Upstream::start();
+    let dir = spin1_app(&["http://127.0.0.1:1".to_string()]);
+    let kiln = Kiln::up(dir.path(), &[]);
+    for url in [upstream.url("/data"), "/hello".to_string()] {
+        let (status, body) = fetch(&kiln, &url);
+        assert_eq!(status, 500, "{url}: {body}");
+        assert!(body.contains("destination-not-allowed"), "{url}: {body}");
+    }
+    assert_eq!(upstream.hits.load(Ordering::SeqCst), 0);
+}
+
+/// The Preview 3 guest (`wasi:http/client@0.3.0`) alone in an app.
+fn p3_app(allowed: &[String]) -> tempfile::TempDir {
+    let wasm = guest("spin_rust_p3_outbound.wasm");
+    let list = allowed.iter().map(|a| format!("\"{a}\"")).collect::<Vec<_>>().join(", ");
+    let manifest = format!(
+        "spin_manifest_version = 2\n[application]\nname = \"p3\"\n[[trigger.http]]\nroute = \"/...\"\ncomponent = \"p3\"\n[component.p3]\nsource = \"{}\"\nallowed_outbound_hosts = [{list}]\n",
+        wasm.display()
+    );
+    app_dir(&manifest, &[])
+}
+
+#[test]
+fn preview3_client_goes_through_the_same_policy() {
+    let upstream = Upstream::start();
+    let dir = p3_app(&[format!("http://{}", upstream.addr)]);
+    let kiln = Kiln::up(dir.path(), &[]);
+    let (status, body) = fetch(&kiln, &upstream.url("/data"));
+    assert_eq!((status, body.as_str()), (200, "upstream says hi"));
+    let dir = p3_app(&["http://127.0.0.1:1".to_string()]);
+    let kiln = Kiln::up(dir.path(), &[]);
+    let (status, body) = fetch(&kiln, &upstream.url("/data"));
+    assert_eq!(status, 500, "{body}");
+    assert!(body.contains("HttpRequestDenied"), "{body}");
+    assert_eq!(upstream.hits.load(Ordering::SeqCst), 1);
+}

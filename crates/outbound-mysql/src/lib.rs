@@ -1,0 +1,373 @@
+//! Outbound MySQL (and MariaDB) for Spin applications, independent of any
+//! WIT interface.
+//!
+//! Spin guests open connections by URL (`mysql://user:password@host:port/db`)
+//! and run statements with typed parameters. The host bindings (Spin 1
+//! `fermyon:spin/mysql` and `@2.0.0`) sit on top of [`Connection`], so
+//! nothing here knows wasmtime.
+//!
+//! Design:
+//!
+//! - **Permission first.** [`endpoint`] names the host and port a URL would
+//!   reach, so the caller can check it against the component's
+//!   `allowed_outbound_hosts` before any connection is made.
+//! - **A pool per address.** [`Pools`] keeps one `mysql_async` pool per URL;
+//!   each [`Pools::open`] takes a connection of its own from it (guests may
+//!   run transactions), which goes back, reset, when dropped.
+//! - **Values by column type.** Results are read by each column's declared
+//!   type and signedness, so an `INT UNSIGNED` is a `u32` and a `BLOB` is
+//!   bytes whether the server answered in the text or binary protocol.
+//!   Dates, times, decimals and JSON come back as their text; a type without
+//!   a conversion is [`Value::Unsupported`].
+
+use std::collections::HashMap;
+use std::sync::Mutex as StdMutex;
+
+use async_trait::async_trait;
+use mysql_async::consts::{ColumnFlags, ColumnType};
+use mysql_async::prelude::Queryable;
+use mysql_async::{Conn, Opts, Params, Pool, Row};
+use tokio::sync::Mutex;
+
+/// MySQL's default port.
+pub const DEFAULT_PORT: u16 = 3306;
+
+/// How long taking a connection (connecting and logging in) may take.
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The character set number MySQL gives binary (non-text) columns.
+const BINARY_CHARSET: u16 = 63;
+
+/// A MySQL operation's failure, shaped like the interface's `error` variant.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// The address is invalid, or the server could not be reached or
+    /// refused the login.
+    #[error("connection failed: {0}")]
+    ConnectionFailed(String),
+    /// A parameter cannot be sent.
+    #[error("bad parameter: {0}")]
+    BadParameter(String),
+    /// The statement failed.
+    #[error("query failed: {0}")]
+    QueryFailed(String),
+    /// A returned value cannot be converted.
+    #[error("value conversion failed: {0}")]
+    ValueConversionFailed(String),
+    /// Anything else.
+    #[error("{0}")]
+    Other(String),
+}
+
+/// A value: a query parameter or a column of a returned row.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// A boolean (sent as `0`/`1`).
+    Boolean(bool),
+    /// `TINYINT`.
+    Int8(i8),
+    /// `SMALLINT`.
+    Int16(i16),
+    /// `INT`, `MEDIUMINT`.
+    Int32(i32),
+    /// `BIGINT`.
+    Int64(i64),
+    /// `TINYINT UNSIGNED`.
+    Uint8(u8),
+    /// `SMALLINT UNSIGNED`.
+    Uint16(u16),
+    /// `INT UNSIGNED`, `MEDIUMINT UNSIGNED`.
+    Uint32(u32),
+    /// `BIGINT UNSIGNED`.
+    Uint64(u64),
+    /// `FLOAT`.
+    Floating32(f32),
+    /// `DOUBLE`.
+    Floating64(f64),
+    /// Text columns, and dates, times, decimals and JSON as text.
+    Str(String),
+    /// Binary columns (`BLOB`, `BINARY`, `VARBINARY`, `BIT`).
+    Binary(Vec<u8>),
+    /// SQL `NULL`.
+    Null,
+    /// A column of a type Kiln does not convert.
+    Unsupported,
+}
+
+/// A column's type, as the interface names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataType {
+    /// Boolean.
+    Boolean,
+    /// `TINYINT`.
+    Int8,
+    /// `SMALLINT`.
+    Int16,
+    /// `INT`, `MEDIUMINT`.
+    Int32,
+    /// `BIGINT`.
+    Int64,
+    /// `TINYINT UNSIGNED`.
+    Uint8,
+    /// `SMALLINT UNSIGNED`.
+    Uint16,
+    /// `INT UNSIGNED`, `MEDIUMINT UNSIGNED`.
+    Uint32,
+    /// `BIGINT UNSIGNED`.
+    Uint64,
+    /// `FLOAT`.
+    Floating32,
+    /// `DOUBLE`.
+    Floating64,
+    /// Text.
+    Str,
+    /// Binary.
+    Binary,
+    /// Anything else (dates, decimals, JSON, … read as text).
+    Other,
+}
+
+/// A result column: its name and type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Column {
+    /// The column name.
+    pub name: String,
+    /// Its type.
+    pub data_type: DataType,
+}
+
+/// What a query returned.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RowSet {
+    /// The result columns.
+    pub columns: Vec<Column>,
+    /// The rows, each with one value per column.
+    pub rows: Vec<Vec<Value>>,
+}
+
+/// An open connection to a MySQL server.
+#[async_trait]
+pub trait Connection: Send + Sync {
+    /// Runs a statement that returns rows; parameters bind to `?` in order.
+    async fn query(&self, statement: &str, params: Vec<Value>) -> Result<RowSet, Error>;
+
+    /// Runs a statement that returns no rows (insert, update, DDL, …).
+    async fn execute(&self, statement: &str, params: Vec<Value>) -> Result<(), Error>;
+}
+
+/// The host and port a `mysql://` URL would connect to, for permission
+/// checks.
+pub fn endpoint(address: &str) -> Result<(String, u16), Error> {
+    let url = url::Url::parse(address).map_err(|e| Error::ConnectionFailed(format!("invalid address: {e}")))?;
+    if url.scheme() != "mysql" {
+        return Err(Error::ConnectionFailed(format!("unsupported scheme `{}`: expected mysql://", url.scheme())));
+    }
+    let host = url
+        .host_str()
+        .filter(|h| !h.is_empty())
+        .ok_or_else(|| Error::ConnectionFailed("the address names no host".into()))?;
+    Ok((host.to_string(), url.port().unwrap_or(DEFAULT_PORT)))
+}
+
+/// One `mysql_async` pool per address, shared by every component and request.
+#[derive(Default)]
+pub struct Pools {
+    pools: StdMutex<HashMap<String, Pool>>,
+}
+
+impl Pools {
+    /// No pools yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A connection to `address` for the caller alone.
+    pub async fn open(&self, address: &str) -> Result<MysqlConnection, Error> {
+        let pool = self.pool(address)?;
+        let conn = tokio::time::timeout(CONNECT_TIMEOUT, pool.get_conn())
+            .await
+            .map_err(|_| Error::ConnectionFailed(format!("no connection within {CONNECT_TIMEOUT:?}")))?
+            .map_err(|e| {
+                tracing::debug!(error = %e, "MySQL connection failed");
+                Error::ConnectionFailed(e.to_string())
+            })?;
+        Ok(MysqlConnection { conn: Mutex::new(conn) })
+    }
+
+    fn pool(&self, address: &str) -> Result<Pool, Error> {
+        let mut pools = self.pools.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(pool) = pools.get(address) {
+            return Ok(pool.clone());
+        }
+        let opts = Opts::from_url(address).map_err(|e| Error::ConnectionFailed(format!("invalid address: {e}")))?;
+        let pool = Pool::new(opts);
+        pools.insert(address.to_string(), pool.clone());
+        Ok(pool)
+    }
+}
+
+/// A connection taken from a pool; it goes back when dropped.
+pub struct MysqlConnection {
+    conn: Mutex<Conn>,
+}
+
+fn to_mysql(value: Value) -> Result<mysql_async::Value, Error> {
+    use mysql_async::Value as M;
+    Ok(match value {
+        Value::Boolean(v) => M::Int(i64::from(v)),
+        Value::Int8(v) => M::Int(v.into()),
+        Value::Int16(v) => M::Int(v.into()),
+        Value::Int32(v) => M::Int(v.into()),
+        Value::Int64(v) => M::Int(v),
+        Value::Uint8(v) => M::UInt(v.into()),
+        Value::Uint16(v) => M::UInt(v.into()),
+        Value::Uint32(v) => M::UInt(v.into()),
+        Value::Uint64(v) => M::UInt(v),
+        Value::Floating32(v) => M::Float(v),
+        Value::Floating64(v) => M::Double(v),
+        Value::Str(v) => M::Bytes(v.into_bytes()),
+        Value::Binary(v) => M::Bytes(v),
+        Value::Null => M::NULL,
+        Value::Unsupported => return Err(Error::BadParameter("an unsupported value cannot be a parameter".into())),
+    })
+}
+
+fn params(values: Vec<Value>) -> Result<Params, Error> {
+    if values.is_empty() {
+        return Ok(Params::Empty);
+    }
+    Ok(Params::Positional(values.into_iter().map(to_mysql).collect::<Result<_, _>>()?))
+}
+
+fn data_type(column: &mysql_async::Column) -> DataType {
+    let unsigned = column.flags().contains(ColumnFlags::UNSIGNED_FLAG);
+    let pick = |signed, unsigned_type| if unsigned { unsigned_type } else { signed };
+    match column.column_type() {
+        ColumnType::MYSQL_TYPE_TINY => pick(DataType::Int8, DataType::Uint8),
+        ColumnType::MYSQL_TYPE_SHORT | ColumnType::MYSQL_TYPE_YEAR => pick(DataType::Int16, DataType::Uint16),
+        ColumnType::MYSQL_TYPE_INT24 | ColumnType::MYSQL_TYPE_LONG => pick(DataType::Int32, DataType::Uint32),
+        ColumnType::MYSQL_TYPE_LONGLONG => pick(DataType::Int64, DataType::Uint64),
+        ColumnType::MYSQL_TYPE_FLOAT => DataType::Floating32,
+        ColumnType::MYSQL_TYPE_DOUBLE => DataType::Floating64,
+        ColumnType::MYSQL_TYPE_BIT => DataType::Binary,
+        ColumnType::MYSQL_TYPE_VARCHAR
+        | ColumnType::MYSQL_TYPE_VAR_STRING
+        | ColumnType::MYSQL_TYPE_STRING
+        | ColumnType::MYSQL_TYPE_TINY_BLOB
+        | ColumnType::MYSQL_TYPE_MEDIUM_BLOB
+        | ColumnType::MYSQL_TYPE_LONG_BLOB
+        | ColumnType::MYSQL_TYPE_BLOB => {
+            if column.character_set() == BINARY_CHARSET {
+                DataType::Binary
+            } else {
+                DataType::Str
+            }
+        }
+        _ => DataType::Other,
+    }
+}
+
+/// Text for the types read as text (dates, times, decimals, JSON, enums).
+fn as_text(value: mysql_async::Value) -> Option<String> {
+    use mysql_async::Value as M;
+    match value {
+        M::Bytes(bytes) => String::from_utf8(bytes).ok(),
+        M::Date(y, mo, d, 0, 0, 0, 0) => Some(format!("{y:04}-{mo:02}-{d:02}")),
+        M::Date(y, mo, d, h, mi, s, 0) => Some(format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}")),
+        M::Date(y, mo, d, h, mi, s, us) => Some(format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}.{us:06}")),
+        M::Time(negative, days, h, mi, s, us) => {
+            let sign = if negative { "-" } else { "" };
+            let hours = u32::from(h) + days * 24;
+            if us == 0 {
+                Some(format!("{sign}{hours:02}:{mi:02}:{s:02}"))
+            } else {
+                Some(format!("{sign}{hours:02}:{mi:02}:{s:02}.{us:06}"))
+            }
+        }
+        M::Int(v) => Some(v.to_string()),
+        M::UInt(v) => Some(v.to_string()),
+        M::Float(v) => Some(v.to_string()),
+        M::Double(v) => Some(v.to_string()),
+        M::NULL => None,
+    }
+}
+
+fn convert<T: mysql_async::prelude::FromValue>(value: mysql_async::Value, column: &str) -> Result<T, Error> {
+    mysql_async::from_value_opt::<T>(value).map_err(|e| Error::ValueConversionFailed(format!("column `{column}`: {e}")))
+}
+
+fn from_mysql(value: mysql_async::Value, column: &mysql_async::Column) -> Result<Value, Error> {
+    if value == mysql_async::Value::NULL {
+        return Ok(Value::Null);
+    }
+    let name = column.name_str();
+    Ok(match data_type(column) {
+        DataType::Boolean => Value::Boolean(convert(value, &name)?),
+        DataType::Int8 => Value::Int8(convert(value, &name)?),
+        DataType::Int16 => Value::Int16(convert(value, &name)?),
+        DataType::Int32 => Value::Int32(convert(value, &name)?),
+        DataType::Int64 => Value::Int64(convert(value, &name)?),
+        DataType::Uint8 => Value::Uint8(convert(value, &name)?),
+        DataType::Uint16 => Value::Uint16(convert(value, &name)?),
+        DataType::Uint32 => Value::Uint32(convert(value, &name)?),
+        DataType::Uint64 => Value::Uint64(convert(value, &name)?),
+        DataType::Floating32 => Value::Floating32(convert(value, &name)?),
+        DataType::Floating64 => Value::Floating64(convert(value, &name)?),
+        DataType::Str => Value::Str(convert(value, &name)?),
+        DataType::Binary => Value::Binary(convert(value, &name)?),
+        DataType::Other => match column.column_type() {
+            ColumnType::MYSQL_TYPE_GEOMETRY => Value::Unsupported,
+            _ => as_text(value).map_or(Value::Unsupported, Value::Str),
+        },
+    })
+}
+
+fn query_error(err: mysql_async::Error) -> Error {
+    match err {
+        mysql_async::Error::Io(e) => Error::ConnectionFailed(e.to_string()),
+        mysql_async::Error::Driver(
+            e @ (mysql_async::DriverError::StmtParamsMismatch { .. }
+            | mysql_async::DriverError::MixedParams
+            | mysql_async::DriverError::NamedParamsForPositionalQuery
+            | mysql_async::DriverError::MissingNamedParam { .. }),
+        ) => Error::BadParameter(e.to_string()),
+        mysql_async::Error::Driver(e) => Error::Other(e.to_string()),
+        other => Error::QueryFailed(other.to_string()),
+    }
+}
+
+#[async_trait]
+impl Connection for MysqlConnection {
+    async fn query(&self, statement: &str, params: Vec<Value>) -> Result<RowSet, Error> {
+        let params = self::params(params)?;
+        let mut conn = self.conn.lock().await;
+        let mut result = conn.exec_iter(statement, params).await.map_err(query_error)?;
+        let columns_meta = result.columns().map(|c| c.to_vec()).unwrap_or_default();
+        let rows: Vec<Row> = result.collect().await.map_err(query_error)?;
+        drop(result);
+        let columns =
+            columns_meta.iter().map(|c| Column { name: c.name_str().into_owned(), data_type: data_type(c) }).collect();
+        let rows = rows
+            .into_iter()
+            .map(|row| {
+                row.unwrap()
+                    .into_iter()
+                    .zip(columns_meta.iter())
+                    .map(|(value, column)| from_mysql(value, column))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(RowSet { columns, rows })
+    }
+
+    async fn execute(&self, statement: &str, params: Vec<Value>) -> Result<(), Error> {
+        let params = self::params(params)?;
+        let mut conn = self.conn.lock().await;
+        match params {
+            // The text protocol runs statements MySQL cannot prepare too.
+            Params::Empty => conn.query_drop(statement).await,
+            params => conn.exec_drop(statement, params).await,
+        }
+        .map_err(query_error)
+    }
+}

@@ -1,0 +1,108 @@
+//! Against the local MariaDB/MySQL server (`root@127.0.0.1:3306/test`).
+//! Outside CI the tests skip when it is not running; with `CI=true` they
+//! fail instead.
+
+use std::time::Duration;
+
+use kiln_outbound_mysql::{endpoint, Connection, DataType, Error, Pools, Value};
+
+const ADDRESS: &str = "mysql://root@127.0.0.1:3306/test";
+
+fn available() -> bool {
+    let up = std::net::TcpStream::connect_timeout(&"127.0.0.1:3306".parse().unwrap(), Duration::from_secs(2)).is_ok();
+    if !up {
+        assert_ne!(std::env::var("CI").as_deref(), Ok("true"), "MySQL is required in CI");
+        eprintln!("SKIPPED: MySQL is not reachable on 127.0.0.1:3306");
+    }
+    up
+}
+
+#[test]
+fn endpoint_is_host_and_port() {
+    assert_eq!(endpoint("mysql://u:p@db.example:3307/x").unwrap(), ("db.example".to_string(), 3307));
+    assert_eq!(endpoint("mysql://u@db.example/x").unwrap(), ("db.example".to_string(), 3306));
+    assert!(matches!(endpoint("postgres://u@h/x"), Err(Error::ConnectionFailed(_))));
+    assert!(matches!(endpoint("not a url"), Err(Error::ConnectionFailed(_))));
+}
+
+#[tokio::test]
+async fn every_value_type_round_trips() {
+    if !available() {
+        return;
+    }
+    let pools = Pools::new();
+    let conn = pools.open(ADDRESS).await.unwrap();
+    let table = format!("kiln_mysql_{}", std::process::id());
+    conn.execute(
+        &format!(
+            "CREATE TABLE {table} (i8 TINYINT, u8 TINYINT UNSIGNED, i16 SMALLINT, u16 SMALLINT UNSIGNED, \
+             i32 INT, u32 INT UNSIGNED, i64 BIGINT, u64 BIGINT UNSIGNED, f FLOAT, d DOUBLE, s TEXT, \
+             b VARBINARY(10), dc DECIMAL(10,3), dt DATETIME, n INT)"
+        ),
+        vec![],
+    )
+    .await
+    .unwrap();
+    let values = vec![
+        Value::Int8(i8::MIN),
+        Value::Uint8(u8::MAX),
+        Value::Int16(i16::MIN),
+        Value::Uint16(u16::MAX),
+        Value::Int32(i32::MIN),
+        Value::Uint32(u32::MAX),
+        Value::Int64(i64::MIN),
+        Value::Uint64(u64::MAX),
+        Value::Floating32(0.5),
+        Value::Floating64(-2.75),
+        Value::Str("ünïcode".into()),
+        Value::Binary(vec![0, 1, 255]),
+        Value::Str("12.345".into()),
+        Value::Str("2024-02-29 13:14:15".into()),
+        Value::Null,
+    ];
+    let insert = format!("INSERT INTO {table} VALUES ({})", vec!["?"; values.len()].join(", "));
+    conn.execute(&insert, values.clone()).await.unwrap();
+    // The binary protocol (with parameters) and the text protocol agree.
+    for params in [vec![Value::Int32(1)], vec![]] {
+        let where_clause = if params.is_empty() { "" } else { " WHERE 1 = ?" };
+        let rows = conn.query(&format!("SELECT * FROM {table}{where_clause}"), params).await.unwrap();
+        assert_eq!(rows.rows, vec![values.clone()]);
+        let types: Vec<DataType> = rows.columns.iter().map(|c| c.data_type).collect();
+        assert_eq!(
+            types,
+            [
+                DataType::Int8,
+                DataType::Uint8,
+                DataType::Int16,
+                DataType::Uint16,
+                DataType::Int32,
+                DataType::Uint32,
+                DataType::Int64,
+                DataType::Uint64,
+                DataType::Floating32,
+                DataType::Floating64,
+                DataType::Str,
+                DataType::Binary,
+                DataType::Other,
+                DataType::Other,
+                DataType::Int32,
+            ]
+        );
+    }
+    conn.execute(&format!("DROP TABLE {table}"), vec![]).await.unwrap();
+}
+
+#[tokio::test]
+async fn errors_are_the_interface_cases() {
+    if !available() {
+        return;
+    }
+    let pools = Pools::new();
+    let conn = pools.open(ADDRESS).await.unwrap();
+    let err = conn.query("SELECT * FROM kiln_no_such_table", vec![]).await.unwrap_err();
+    assert!(matches!(&err, Error::QueryFailed(m) if m.contains("kiln_no_such_table")), "{err:?}");
+    let err = conn.query("SELECT ?, ?", vec![Value::Int32(1)]).await.unwrap_err();
+    assert!(matches!(err, Error::BadParameter(_)), "{err:?}");
+    let err = pools.open("mysql://root@127.0.0.1:1/test").await.err().expect("port 1 refuses");
+    assert!(matches!(err, Error::ConnectionFailed(_)), "{err:?}");
+}

@@ -1,0 +1,230 @@
+//! Outbound PostgreSQL for Spin applications, independent of any WIT
+//! interface.
+//!
+//! Spin guests open connections by address (`postgres://user@host:port/db`
+//! or the `host=… user=…` form) and run statements with typed parameters.
+//! The host bindings (Spin 1 `fermyon:spin/postgres`, `@2.0.0`,
+//! `spin:postgres/postgres@3.0.0` and `@4.0.0`) sit on top of
+//! [`Connection`], so nothing here knows wasmtime.
+//!
+//! Design:
+//!
+//! - **Permission first.** [`endpoints`] names every host and port an
+//!   address would reach, so the caller can check them against the
+//!   component's `allowed_outbound_hosts` before any connection is made.
+//! - **A small pool per address.** Each [`Pool::open`] hands out a
+//!   connection of its own (guests may run transactions), reusing an idle
+//!   one for the same address when there is one. A returned connection is
+//!   rolled back before it goes back to the pool, so a guest that left a
+//!   transaction open cannot leak it into the next request.
+//! - **One value model.** [`Value`] is the newest interface's set of types
+//!   (dates, UUIDs, JSON, decimals, ranges, arrays, intervals); older
+//!   interface versions convert to and from a subset of it. Parameters are
+//!   encoded for the type PostgreSQL expects and refused, not coerced, when
+//!   they do not fit; a column type without a conversion comes back as
+//!   [`Value::Unsupported`].
+//! - **No TLS.** Connections are plain TCP; an address demanding TLS
+//!   (`sslmode=require`) fails with a connection error.
+
+mod convert;
+mod error;
+mod value;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tokio_postgres::config::Host;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{Client, Config, NoTls};
+
+pub use error::{DbError, Error, QueryError};
+pub use value::{Bound, BoundKind, Column, DataType, Interval, RowSet, Value};
+
+use convert::{Cell, Param};
+
+/// PostgreSQL's default port.
+pub const DEFAULT_PORT: u16 = 5432;
+/// How long connecting may take when the address does not say.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Idle connections kept per address.
+const MAX_IDLE: usize = 8;
+
+/// An open connection to a PostgreSQL server.
+#[async_trait]
+pub trait Connection: Send + Sync {
+    /// Runs a statement that returns rows; parameters bind to `$1`, `$2`, ….
+    async fn query(&self, statement: &str, params: Vec<Value>) -> Result<RowSet, Error>;
+
+    /// Runs a statement and returns how many rows it affected.
+    async fn execute(&self, statement: &str, params: Vec<Value>) -> Result<u64, Error>;
+}
+
+/// The hosts and ports (TCP) an address would connect to, for permission
+/// checks. Unix-socket addresses are refused: they reach no host the
+/// manifest can grant.
+pub fn endpoints(address: &str) -> Result<Vec<(String, u16)>, Error> {
+    let config: Config = address.parse().map_err(|e| Error::ConnectionFailed(format!("invalid address: {e}")))?;
+    let ports = config.get_ports();
+    let mut endpoints = Vec::new();
+    for (i, host) in config.get_hosts().iter().enumerate() {
+        let port = match ports {
+            [] => DEFAULT_PORT,
+            [port] => *port,
+            ports => ports.get(i).copied().unwrap_or(DEFAULT_PORT),
+        };
+        match host {
+            Host::Tcp(name) => endpoints.push((name.clone(), port)),
+            #[cfg(unix)]
+            Host::Unix(_) => return Err(Error::ConnectionFailed("Unix-socket addresses are not supported".into())),
+        }
+    }
+    if endpoints.is_empty() {
+        // No host: libpq would use a local socket.
+        return Err(Error::ConnectionFailed("the address names no host".into()));
+    }
+    Ok(endpoints)
+}
+
+/// Idle connections per address, shared by every component and request.
+#[derive(Default)]
+pub struct Pool {
+    idle: Arc<Mutex<HashMap<String, Vec<Client>>>>,
+}
+
+impl Pool {
+    /// An empty pool.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A connection to `address` for the caller alone: an idle one when
+    /// there is one, a new one otherwise.
+    pub async fn open(&self, address: &str) -> Result<PgConnection, Error> {
+        if let Some(client) = self.take_idle(address) {
+            return Ok(PgConnection::new(client, address, &self.idle));
+        }
+        let mut config: Config =
+            address.parse().map_err(|e| Error::ConnectionFailed(format!("invalid address: {e}")))?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(CONNECT_TIMEOUT);
+        }
+        let (client, connection) = config.connect(NoTls).await.map_err(|e| {
+            tracing::debug!(error = %e, "PostgreSQL connection failed");
+            Error::ConnectionFailed(e.to_string())
+        })?;
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, "PostgreSQL connection closed with an error");
+            }
+        });
+        Ok(PgConnection::new(client, address, &self.idle))
+    }
+
+    fn take_idle(&self, address: &str) -> Option<Client> {
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        let clients = idle.get_mut(address)?;
+        while let Some(client) = clients.pop() {
+            if !client.is_closed() {
+                return Some(client);
+            }
+        }
+        None
+    }
+}
+
+/// A connection checked out of a [`Pool`]; it goes back when dropped.
+pub struct PgConnection {
+    client: Option<Client>,
+    address: String,
+    idle: Arc<Mutex<HashMap<String, Vec<Client>>>>,
+}
+
+impl PgConnection {
+    fn new(client: Client, address: &str, idle: &Arc<Mutex<HashMap<String, Vec<Client>>>>) -> Self {
+        Self { client: Some(client), address: address.to_string(), idle: idle.clone() }
+    }
+
+    fn client(&self) -> Result<&Client, Error> {
+        self.client.as_ref().ok_or_else(|| Error::Other("connection closed".into()))
+    }
+}
+
+impl Drop for PgConnection {
+    fn drop(&mut self) {
+        let Some(client) = self.client.take() else { return };
+        if client.is_closed() {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+        let idle = self.idle.clone();
+        let address = std::mem::take(&mut self.address);
+        runtime.spawn(async move {
+            // Ends any transaction the guest left open; outside one it is a
+            // harmless warning.
+            if client.batch_execute("ROLLBACK").await.is_err() {
+                return;
+            }
+            let mut idle = idle.lock().unwrap_or_else(|e| e.into_inner());
+            let clients = idle.entry(address).or_default();
+            if clients.len() < MAX_IDLE {
+                clients.push(client);
+            }
+        });
+    }
+}
+
+fn params(values: Vec<Value>) -> Result<Vec<Param>, Error> {
+    values.into_iter().map(Param::new).collect()
+}
+
+fn refs(params: &[Param]) -> Vec<&(dyn ToSql + Sync)> {
+    params.iter().map(|p| p as &(dyn ToSql + Sync)).collect()
+}
+
+/// A failed statement's error: parameters that could not be encoded are the
+/// caller's `bad-parameter`, everything else PostgreSQL's.
+fn statement_error(err: &tokio_postgres::Error) -> Error {
+    let text = err.to_string();
+    if text.starts_with("error serializing parameter") {
+        let detail = std::error::Error::source(err).map(ToString::to_string).unwrap_or_default();
+        return Error::BadParameter(format!("{text}: {detail}"));
+    }
+    Error::query(err)
+}
+
+#[async_trait]
+impl Connection for PgConnection {
+    async fn query(&self, statement: &str, params: Vec<Value>) -> Result<RowSet, Error> {
+        let params = self::params(params)?;
+        let client = self.client()?;
+        let prepared = client.prepare(statement).await.map_err(|e| Error::query(&e))?;
+        let rows = client.query(&prepared, &refs(&params)).await.map_err(|e| statement_error(&e))?;
+        let columns = prepared
+            .columns()
+            .iter()
+            .map(|c| Column { name: c.name().to_string(), data_type: convert::data_type(c.type_()) })
+            .collect();
+        let rows = rows
+            .iter()
+            .map(|row| {
+                (0..row.len())
+                    .map(|i| {
+                        row.try_get::<_, Cell>(i).map(|cell| cell.0).map_err(|e| {
+                            let detail = std::error::Error::source(&e).map(ToString::to_string).unwrap_or_default();
+                            Error::ValueConversionFailed(format!("{e}: {detail}"))
+                        })
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(RowSet { columns, rows })
+    }
+
+    async fn execute(&self, statement: &str, params: Vec<Value>) -> Result<u64, Error> {
+        let params = self::params(params)?;
+        let client = self.client()?;
+        client.execute(statement, &refs(&params)).await.map_err(|e| statement_error(&e))
+    }
+}

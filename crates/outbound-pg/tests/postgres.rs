@@ -1,0 +1,122 @@
+//! Against the local PostgreSQL server (`postgres@127.0.0.1:5432/test`).
+//! Outside CI the tests skip when it is not running; with `CI=true` they
+//! fail instead.
+
+use std::time::Duration;
+
+use kiln_outbound_pg::{endpoints, BoundKind, Connection, DataType, Error, Interval, Pool, QueryError, Value};
+
+const ADDRESS: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+fn available() -> bool {
+    let up = std::net::TcpStream::connect_timeout(&"127.0.0.1:5432".parse().unwrap(), Duration::from_secs(2)).is_ok();
+    if !up {
+        assert_ne!(std::env::var("CI").as_deref(), Ok("true"), "PostgreSQL is required in CI");
+        eprintln!("SKIPPED: PostgreSQL is not reachable on 127.0.0.1:5432");
+    }
+    up
+}
+
+#[test]
+fn endpoints_name_every_host_and_port() {
+    assert_eq!(endpoints("postgres://u:p@db.example:6543/x").unwrap(), [("db.example".to_string(), 6543)]);
+    assert_eq!(endpoints("postgres://u@db.example/x").unwrap(), [("db.example".to_string(), 5432)]);
+    assert_eq!(endpoints("host=a,b port=1,2 user=u").unwrap(), [("a".to_string(), 1), ("b".to_string(), 2)]);
+    assert!(matches!(endpoints("host=/var/run/postgresql user=u"), Err(Error::ConnectionFailed(_))));
+    assert!(matches!(endpoints("user=u"), Err(Error::ConnectionFailed(_))));
+    assert!(matches!(endpoints("postgres://u@h:notaport/x"), Err(Error::ConnectionFailed(_))));
+}
+
+/// `SELECT $1::ty` returns what was sent, with the right column type.
+async fn echo(conn: &dyn Connection, ty: &str, value: Value, data_type: DataType) {
+    let rows = conn.query(&format!("SELECT $1::{ty} AS v"), vec![value.clone()]).await.unwrap();
+    assert_eq!(rows.columns[0].data_type, data_type, "{ty}");
+    assert_eq!(rows.rows, vec![vec![value]], "{ty}");
+}
+
+#[tokio::test]
+async fn every_value_type_round_trips() {
+    if !available() {
+        return;
+    }
+    let pool = Pool::new();
+    let conn = pool.open(ADDRESS).await.unwrap();
+    echo(&conn, "bool", Value::Boolean(true), DataType::Boolean).await;
+    echo(&conn, "\"char\"", Value::Int8(-3), DataType::Int8).await;
+    echo(&conn, "int2", Value::Int16(i16::MIN), DataType::Int16).await;
+    echo(&conn, "int4", Value::Int32(i32::MAX), DataType::Int32).await;
+    echo(&conn, "int8", Value::Int64(i64::MIN), DataType::Int64).await;
+    echo(&conn, "float4", Value::Floating32(0.25), DataType::Floating32).await;
+    echo(&conn, "float8", Value::Floating64(-1e300), DataType::Floating64).await;
+    echo(&conn, "text", Value::Str("ünïcode".into()), DataType::Str).await;
+    echo(&conn, "bytea", Value::Binary(vec![0, 255]), DataType::Binary).await;
+    echo(&conn, "date", Value::Date((2024, 2, 29)), DataType::Date).await;
+    echo(&conn, "time", Value::Time((23, 59, 58, 123_456_000)), DataType::Time).await;
+    echo(&conn, "timestamp", Value::Datetime((1970, 1, 1, 0, 0, 1, 0)), DataType::Datetime).await;
+    echo(&conn, "uuid", Value::Uuid("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11".into()), DataType::Uuid).await;
+    echo(&conn, "jsonb", Value::Jsonb(br#"{"a":null}"#.to_vec()), DataType::Jsonb).await;
+    echo(&conn, "numeric", Value::Decimal("-0.000123".into()), DataType::Decimal).await;
+    let bounds = (Some((-5, BoundKind::Inclusive)), Some((7, BoundKind::Exclusive)));
+    echo(&conn, "int4range", Value::RangeInt32(bounds), DataType::RangeInt32).await;
+    echo(&conn, "int8range", Value::RangeInt64((None, Some((9, BoundKind::Exclusive)))), DataType::RangeInt64).await;
+    let decimal_bounds = (Some(("1.5".to_string(), BoundKind::Exclusive)), None);
+    echo(&conn, "numrange", Value::RangeDecimal(decimal_bounds), DataType::RangeDecimal).await;
+    echo(&conn, "int4[]", Value::ArrayInt32(vec![Some(1), None]), DataType::ArrayInt32).await;
+    echo(&conn, "int8[]", Value::ArrayInt64(vec![None, Some(2)]), DataType::ArrayInt64).await;
+    echo(&conn, "numeric[]", Value::ArrayDecimal(vec![Some("3.14".into())]), DataType::ArrayDecimal).await;
+    echo(&conn, "text[]", Value::ArrayStr(vec![Some("x".into()), None]), DataType::ArrayStr).await;
+    let interval = Interval { micros: -1, days: 3, months: 14 };
+    echo(&conn, "interval", Value::Interval(interval), DataType::Interval).await;
+    echo(&conn, "text", Value::Null, DataType::Str).await;
+
+    // Seconds since the epoch, as a timestamptz, read back in UTC.
+    let rows = conn.query("SELECT $1::timestamptz", vec![Value::Timestamp(86_400)]).await.unwrap();
+    assert_eq!(rows.rows[0][0], Value::Datetime((1970, 1, 2, 0, 0, 0, 0)));
+    // An empty range and a type without a conversion come back raw.
+    let rows = conn.query("SELECT 'empty'::int4range, '1.2.3.4'::inet", vec![]).await.unwrap();
+    assert!(matches!(rows.rows[0][0], Value::Unsupported(_)));
+    assert!(matches!(rows.rows[0][1], Value::Unsupported(_)));
+    assert_eq!(rows.columns[1].data_type, DataType::Other("inet".into()));
+}
+
+#[tokio::test]
+async fn errors_are_the_interface_cases() {
+    if !available() {
+        return;
+    }
+    let pool = Pool::new();
+    let conn = pool.open(ADDRESS).await.unwrap();
+    let err = conn.query("SELECT * FROM kiln_no_such_table", vec![]).await.unwrap_err();
+    let Error::QueryFailed(QueryError::Db(db)) = err else { panic!("{err:?}") };
+    assert_eq!(db.code, "42P01");
+    assert_eq!(db.severity, "ERROR");
+    // A value that does not fit the placeholder's type is refused.
+    let err = conn.query("SELECT $1::text", vec![Value::Int32(1)]).await.unwrap_err();
+    assert!(matches!(err, Error::BadParameter(_)), "{err:?}");
+    let err = conn.query("SELECT $1::uuid", vec![Value::Uuid("nope".into())]).await.unwrap_err();
+    assert!(matches!(err, Error::BadParameter(_)), "{err:?}");
+    let err = pool.open("postgres://postgres@127.0.0.1:1/test").await.err().expect("port 1 refuses");
+    assert!(matches!(err, Error::ConnectionFailed(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn pooled_connections_are_reused_without_open_transactions() {
+    if !available() {
+        return;
+    }
+    let pool = Pool::new();
+    let table = format!("kiln_pool_{}", std::process::id());
+    let conn = pool.open(ADDRESS).await.unwrap();
+    conn.execute(&format!("CREATE TABLE IF NOT EXISTS {table} (v int4)"), vec![]).await.unwrap();
+    let pid = conn.query("SELECT pg_backend_pid()", vec![]).await.unwrap().rows;
+    // Leave a transaction open with an insert in it.
+    conn.execute("BEGIN", vec![]).await.unwrap();
+    assert_eq!(conn.execute(&format!("INSERT INTO {table} VALUES ($1)"), vec![Value::Int32(1)]).await.unwrap(), 1);
+    drop(conn);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let conn = pool.open(ADDRESS).await.unwrap();
+    assert_eq!(conn.query("SELECT pg_backend_pid()", vec![]).await.unwrap().rows, pid, "reused");
+    let rows = conn.query(&format!("SELECT count(*) FROM {table}"), vec![]).await.unwrap();
+    assert_eq!(rows.rows, vec![vec![Value::Int64(0)]], "the open transaction was rolled back");
+    conn.execute(&format!("DROP TABLE {table}"), vec![]).await.unwrap();
+}

@@ -1,0 +1,152 @@
+//! Against the Redis server at 127.0.0.1:6379 (database 9); skipped when it
+//! is not running, unless CI=true.
+
+use kiln_outbound_redis::{Connections, Error, Parameter, RedisValue};
+
+const ADDRESS: &str = "redis://127.0.0.1:6379/9";
+
+fn available() -> bool {
+    if std::net::TcpStream::connect("127.0.0.1:6379").is_ok() {
+        return true;
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "Redis is not running at 127.0.0.1:6379"
+    );
+    eprintln!("skipping: Redis is not running at 127.0.0.1:6379");
+    false
+}
+
+fn unique(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!(
+        "kiln-outbound-redis-test:{prefix}:{}:{nanos}",
+        std::process::id()
+    )
+}
+
+#[tokio::test]
+async fn every_operation_against_a_real_server() {
+    if !available() {
+        return;
+    }
+    let connections = Connections::new();
+    let conn = connections.open(ADDRESS).await.unwrap();
+    let key = unique("kv");
+    assert_eq!(conn.get(&key).await.unwrap(), None);
+    conn.set(&key, b"hello").await.unwrap();
+    assert_eq!(conn.get(&key).await.unwrap(), Some(b"hello".to_vec()));
+    assert!(
+        matches!(conn.incr(&key).await, Err(Error::Other(_))),
+        "INCR of a non-integer fails"
+    );
+    let counter = unique("counter");
+    assert_eq!(conn.incr(&counter).await.unwrap(), 1);
+    assert_eq!(conn.incr(&counter).await.unwrap(), 2);
+    assert_eq!(
+        conn.del(&[key.clone(), counter.clone(), unique("absent")])
+            .await
+            .unwrap(),
+        2
+    );
+    let set = unique("set");
+    assert_eq!(
+        conn.sadd(&set, &["a".into(), "b".into(), "a".into()])
+            .await
+            .unwrap(),
+        2
+    );
+    let mut members = conn.smembers(&set).await.unwrap();
+    members.sort();
+    assert_eq!(members, ["a", "b"]);
+    assert_eq!(conn.srem(&set, &["a".into(), "z".into()]).await.unwrap(), 1);
+    assert_eq!(conn.incr(&set).await, Err(Error::TypeError));
+    conn.publish(&unique("channel"), b"payload").await.unwrap();
+    let list = unique("list");
+    let pushed = conn
+        .execute(
+            "RPUSH",
+            vec![
+                Parameter::Binary(list.clone().into_bytes()),
+                Parameter::Binary(b"x".to_vec()),
+                Parameter::Int64(7),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(pushed, [RedisValue::Int64(2)]);
+    let range = conn
+        .execute(
+            "LRANGE",
+            vec![
+                Parameter::Binary(list.clone().into_bytes()),
+                Parameter::Int64(0),
+                Parameter::Int64(-1),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        range,
+        [
+            RedisValue::Binary(b"x".to_vec()),
+            RedisValue::Binary(b"7".to_vec())
+        ]
+    );
+    let status = conn
+        .execute(
+            "SET",
+            vec![
+                Parameter::Binary(list.clone().into_bytes()),
+                Parameter::Binary(b"v".to_vec()),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, [RedisValue::Status("OK".into())]);
+    conn.del(&[set, list]).await.unwrap();
+}
+
+#[tokio::test]
+async fn connections_are_cached_per_address_and_bad_addresses_fail() {
+    if !available() {
+        return;
+    }
+    let connections = Connections::new();
+    let key = unique("shared");
+    connections
+        .open(ADDRESS)
+        .await
+        .unwrap()
+        .set(&key, b"1")
+        .await
+        .unwrap();
+    assert_eq!(
+        connections
+            .open(ADDRESS)
+            .await
+            .unwrap()
+            .get(&key)
+            .await
+            .unwrap(),
+        Some(b"1".to_vec())
+    );
+    connections
+        .open(ADDRESS)
+        .await
+        .unwrap()
+        .del(&[key])
+        .await
+        .unwrap();
+    assert!(matches!(
+        connections.open("not a url").await,
+        Err(Error::InvalidAddress(_))
+    ));
+    assert!(matches!(
+        connections.open("redis://127.0.0.1:1").await,
+        Err(Error::Other(_))
+    ));
+}
