@@ -142,9 +142,14 @@ impl Kiln {
         let deadline = Instant::now() + Duration::from_secs(300);
         loop {
             if let Ok(addr) = rx.recv_timeout(Duration::from_millis(50)) {
-                let addr = addr
-                    .parse()
-                    .map_err(|e| format!("bad address {addr}: {e}"))?;
+                let addr = match addr.parse() {
+                    Ok(addr) => addr,
+                    Err(e) => {
+                        let _ = child.kill();
+                        let _ = child.wait();
+                        return Err(format!("bad address {addr}: {e}"));
+                    }
+                };
                 return Ok(Kiln {
                     child,
                     addr,
