@@ -23,6 +23,8 @@
 #                               outbound MQTT (POST /publish?address=…&topic=…&qos=…)
 #   spin_rust_mqtt_p3.wasm      component  (wasm32-wasip2), Spin Rust SDK 7.0.0:
 #                               the same route over spin:mqtt@3.0.0 (Preview 3)
+#   spin_rust_p3_redis_mysql.wasm component (wasm32-wasip2), Spin Rust SDK 7.0.0:
+#                               outbound Redis over spin:redis@3.0.0 (/redis?…)
 #   wasi_http_stream.wasm       plain wasi:http component (wstd), streaming bodies
 #   wagi_rust.wasm              WAGI/CGI core module (wasm32-wasip1)
 #   py_http.wasm                optional: Python, componentize-py + spin-sdk
@@ -176,6 +178,7 @@ build_rust spin-rust-redis/http wasm32-wasip2 spin_rust_redis_http.wasm spin_rus
 build_rust spin-rust-redis/trigger wasm32-wasip2 spin_rust_redis_trigger.wasm spin_rust_redis_trigger.wasm
 build_rust spin-rust-mqtt wasm32-wasip2 spin_rust_mqtt.wasm spin_rust_mqtt.wasm
 build_rust spin-rust-mqtt-p3 wasm32-wasip2 spin_rust_mqtt_p3.wasm spin_rust_mqtt_p3.wasm
+build_rust spin-rust-p3-redis-mysql wasm32-wasip2 spin_rust_p3_redis_mysql.wasm spin_rust_p3_redis_mysql.wasm
 build_rust spin-rust-outbound wasm32-wasip2 spin_rust_outbound.wasm spin_rust_outbound.wasm
 build_rust spin-rust-p3-outbound wasm32-wasip2 spin_rust_p3_outbound.wasm spin_rust_p3_outbound.wasm
 build_rust wasi-http-stream wasm32-wasip2 wasi_http_stream.wasm wasi_http_stream.wasm

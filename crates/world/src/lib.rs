@@ -18,7 +18,8 @@
 //!   by a Preview 3 guest — and kept apart because they reach the store
 //!   through an `Accessor` rather than `&mut HostState`.
 //! * [`rdbms`] implements outbound PostgreSQL (Spin 1, Spin 2,
-//!   `spin:postgres@3.0.0` and `@4.0.0`) and MySQL (Spin 1, Spin 2) over
+//!   `spin:postgres@3.0.0` and `@4.0.0`) and MySQL (Spin 1, Spin 2; Preview 3
+//!   `spin:mysql/mysql@3.0.0` in [`mysql_p3`]) over
 //!   `kiln-outbound-pg` and `kiln-outbound-mysql`, for addresses the
 //!   component's `allowed_outbound_hosts` grants.
 //! * [`mqtt`] and [`mqtt_p3`] implement outbound MQTT (Spin 2
@@ -30,8 +31,9 @@
 //!   their Preview 3 versions too, …) — so SDK-built guests always
 //!   instantiate; each function answers with its interface's own error value
 //!   until a capability implements it.
-//! * [`redis`] implements outbound Redis (Spin 1 `fermyon:spin/redis`, Spin
-//!   2 `fermyon:spin/redis@2.0.0`) over `kiln-outbound-redis`'s connections
+//! * [`redis`] and [`redis_p3`] implement outbound Redis (Spin 1
+//!   `fermyon:spin/redis`, Spin 2 `fermyon:spin/redis@2.0.0`, Preview 3
+//!   `spin:redis/redis@3.0.0`) over `kiln-outbound-redis`'s connections
 //!   cached per address, for servers `allowed_outbound_hosts` lists.
 //! * [`spin_inbound`] holds the bindings for Spin 1 `fermyon:spin/inbound-http`
 //!   components, [`spin_inbound_redis`] those for Redis-trigger components
@@ -45,10 +47,12 @@ pub mod key_value_p3;
 pub mod linker;
 pub mod mqtt;
 pub mod mqtt_p3;
+pub mod mysql_p3;
 pub mod outbound_http;
 pub mod p3;
 pub mod rdbms;
 pub mod redis;
+pub mod redis_p3;
 pub mod spin_inbound;
 mod sockets;
 pub mod spin_inbound_redis;

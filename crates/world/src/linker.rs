@@ -36,6 +36,8 @@ pub fn base_linker(engine: &Engine) -> wasmtime::Result<Linker<HostState>> {
     crate::mqtt::add_to_linker(&mut linker)?;
     crate::mqtt_p3::add_to_linker(&mut linker)?;
     crate::redis::add_to_linker(&mut linker)?;
+    crate::redis_p3::add_to_linker(&mut linker)?;
+    crate::mysql_p3::add_to_linker(&mut linker)?;
     Ok(linker)
 }
 
@@ -88,6 +90,8 @@ fn is_capability(import: &str) -> bool {
         crate::mqtt::INTERFACES,
         crate::mqtt_p3::INTERFACES,
         crate::redis::INTERFACES,
+        crate::redis_p3::INTERFACES,
+        crate::mysql_p3::INTERFACES,
     ]
     .concat()
     .iter()
@@ -143,7 +147,9 @@ mod tests {
         assert!(is_native("spin:key-value/key-value@3.0.0"));
         assert!(!is_native("spin:key-value/key-value@3.0.1"));
         assert!(is_native("spin:variables/variables@3.0.0"));
-        assert!(!is_native("spin:redis/redis@3.0.0"));
+        assert!(is_native("spin:redis/redis@3.0.0"));
+        assert!(!is_native("spin:redis/redis@3.1.0"));
+        assert!(is_native("spin:mysql/mysql@3.0.0"));
         assert!(is_native("fermyon:spin/redis@2.0.0"));
         assert!(is_native("fermyon:spin/redis"));
         assert!(is_native("fermyon:spin/redis-types"));

@@ -64,7 +64,22 @@ static MYSQL_POOLS: LazyLock<mysql::Pools> = LazyLock::new(mysql::Pools::new);
 pub struct PgConnectionHandle(Arc<dyn pg::Connection>);
 
 /// A MySQL connection as a guest holds it.
-pub struct MysqlConnectionHandle(Arc<dyn mysql::Connection>);
+pub struct MysqlConnectionHandle(pub(crate) Arc<dyn mysql::Connection>);
+
+/// Whether `state`'s component may reach the MySQL server at `address`
+/// (shared with [`crate::mysql_p3`]); a refusal is `connection-failed`.
+pub(crate) fn mysql_allowed(state: &HostState, address: &str) -> Result<(), mysql::Error> {
+    let (host, port) = mysql::endpoint(address)?;
+    if !state.caps.outbound.allows("mysql", &host, port) {
+        return Err(mysql::Error::ConnectionFailed(not_allowed("mysql", &host, port)));
+    }
+    Ok(())
+}
+
+/// A connection from the process-wide pool for `address` (no permission check).
+pub(crate) async fn mysql_pooled(address: &str) -> Result<Arc<dyn mysql::Connection>, mysql::Error> {
+    Ok(Arc::new(MYSQL_POOLS.open(address).await?))
+}
 
 /// Adds every PostgreSQL and MySQL interface to `linker`.
 pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {

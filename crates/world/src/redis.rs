@@ -41,7 +41,7 @@ pub(crate) const INTERFACES: &[&str] = &[
 static CONNECTIONS: LazyLock<Connections> = LazyLock::new(Connections::new);
 
 /// An open connection as a Spin 2 guest holds it.
-pub struct ConnectionHandle(Arc<dyn Connection>);
+pub struct ConnectionHandle(pub(crate) Arc<dyn Connection>);
 
 /// Adds every outbound Redis interface to `linker`.
 pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
@@ -49,6 +49,25 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
 }
 
 type Trappable<T> = wasmtime::Result<T>;
+
+/// Whether `component` may reach `address`, by its `allowed_outbound_hosts`
+/// (shared with [`crate::redis_p3`]); a denial is logged.
+pub(crate) fn allowed(state: &HostState, address: &str) -> bool {
+    let allowed = state.caps.outbound.allows_url(address);
+    if !allowed {
+        tracing::info!(
+            component = %state.component_id,
+            address = %kiln_outbound_redis::redacted(address),
+            "outbound Redis denied: not in allowed_outbound_hosts"
+        );
+    }
+    allowed
+}
+
+/// The process-wide cached connection to `address` (no permission check).
+pub(crate) async fn open(address: &str) -> Result<Arc<dyn Connection>, Error> {
+    CONNECTIONS.open(address).await
+}
 
 impl HostState {
     /// The connection to `address`, if the component may reach it.
