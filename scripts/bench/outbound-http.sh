@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Outbound HTTP benchmark: requests/second through a guest that fetches from
 # a local upstream for every request (`spin-rust-outbound`'s
-# `GET /fetch?url=…`: fresh instance, one outbound HTTP/1.1 request on a new
-# connection, body relayed), then the same guest fetching from its own app
+# `GET /fetch?url=…`: fresh instance, one outbound HTTP/1.1 request over a
+# pooled connection, body relayed), then the same guest fetching from its own app
 # in-process (a relative URL, no network hop). The upstream is a second
 # `kiln up` answering a static response, so it is never the bottleneck the
 # guest is measured against. `wrk -t2 -c32 -d10s` each; only 127.0.0.1.

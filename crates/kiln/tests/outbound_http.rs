@@ -23,6 +23,8 @@ use common::*;
 struct Upstream {
     addr: SocketAddr,
     hits: Arc<AtomicUsize>,
+    /// TCP connections accepted.
+    connections: Arc<AtomicUsize>,
     _runtime: tokio::runtime::Runtime,
 }
 
@@ -33,9 +35,12 @@ impl Upstream {
         let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
         let addr = listener.local_addr().unwrap();
         let counter = hits.clone();
+        let connections = Arc::new(AtomicUsize::new(0));
+        let accepted = connections.clone();
         runtime.spawn(async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else { continue };
+                accepted.fetch_add(1, Ordering::SeqCst);
                 let counter = counter.clone();
                 tokio::spawn(async move {
                     let service = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
@@ -60,7 +65,7 @@ impl Upstream {
                 });
             }
         });
-        Self { addr, hits, _runtime: runtime }
+        Self { addr, hits, connections, _runtime: runtime }
     }
 
     fn url(&self, path: &str) -> String {
@@ -134,6 +139,23 @@ fn a_listed_host_is_reached() {
     let (status, body) = fetch(&kiln, &upstream.url("/missing"));
     assert_eq!((status, body.as_str()), (404, "no such upstream route"));
     assert_eq!(upstream.hits.load(Ordering::SeqCst), 2);
+}
+
+#[test]
+fn sequential_fetches_reuse_pooled_connections() {
+    let upstream = Upstream::start();
+    let dir = app(&[format!("http://{}", upstream.addr)]);
+    let kiln = Kiln::up(dir.path(), &[]);
+    const N: usize = 8;
+    for _ in 0..N {
+        let (status, body) = fetch(&kiln, &upstream.url("/data"));
+        assert_eq!((status, body.as_str()), (200, "upstream says hi"));
+    }
+    assert_eq!(upstream.hits.load(Ordering::SeqCst), N);
+    let connections = upstream.connections.load(Ordering::SeqCst);
+    assert!(connections < N, "{N} sequential fetches opened {connections} connections");
+    // Each fetch is a fresh guest instance: the pool outlives them.
+    eprintln!("{N} sequential fetches used {connections} connection(s)");
 }
 
 #[test]

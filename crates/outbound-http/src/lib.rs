@@ -14,12 +14,15 @@
 //!   entry, and a request to `http://<component>.spin.internal` by an entry
 //!   covering that host; both are handed to the trigger's
 //!   [`InProcessHttp`] dispatcher without a network hop;
-//! * everything else allowed goes out with wasmtime-wasi-http's default
-//!   client (HTTP/1.1, HTTPS through rustls with the webpki roots), bodies
-//!   streamed both ways.
+//! * everything else allowed goes out through one process-wide pooled
+//!   client (see [`pool`]: HTTP/1.1, or HTTP/2 when HTTPS's ALPN picks it,
+//!   rustls with the webpki roots), connections reused across instances,
+//!   bodies streamed both ways, the guest's timeouts honoured.
 //!
 //! Kept apart from `kiln-world` so the policy decisions are testable without
 //! a guest, and the world crate stays a thin layer of bindings.
+
+pub mod pool;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -130,12 +133,9 @@ impl WasiHttpHooks for OutboundHttpHooks {
         tracing::debug!(component = %self.component, url = %request.uri(), ?route, "outbound HTTP request");
         match route {
             Route::Network => Box::new(async move {
-                use http_body_util::BodyExt;
-                let (response, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
-                Ok((
-                    response.map(BodyExt::boxed_unsync),
-                    Box::new(io) as Box<dyn Future<Output = Result<(), Error>> + Send>,
-                ))
+                // The pool's connections are driven by its own tasks.
+                let response = pool::send(request, options).await?;
+                Ok((response, Box::new(async { Ok(()) }) as Box<dyn Future<Output = Result<(), Error>> + Send>))
             }),
             Route::InProcess(target) => {
                 let Some(dispatcher) = self.in_process.clone() else {
