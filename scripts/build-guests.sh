@@ -25,7 +25,12 @@
 #                               the same route over spin:mqtt@3.0.0 (Preview 3)
 #   spin_rust_p3_redis_mysql.wasm component (wasm32-wasip2), Spin Rust SDK 7.0.0:
 #                               outbound Redis over spin:redis@3.0.0 (/redis?…)
+#   spin_rust_p3_pg.wasm        component  (wasm32-wasip2), Spin Rust SDK 7.0.0:
+#                               outbound PostgreSQL over spin:postgres@4.2.0 (/pg?…)
+#   spin_rust_p3_redis_trigger.wasm component (wasm32-wasip2), Spin Rust SDK 7.0.0:
+#                               #[redis_subscriber]: spin:redis/inbound-redis@3.0.0
 #   wasi_http_stream.wasm       plain wasi:http component (wstd), streaming bodies
+#   wasi_http_hello.wasm        plain wasi:http hello world (wstd), for the benchmarks
 #   wagi_rust.wasm              WAGI/CGI core module (wasm32-wasip1)
 #   py_http.wasm                optional: Python, componentize-py + spin-sdk
 #   js_http.wasm                optional: JavaScript, componentize-js
@@ -179,9 +184,12 @@ build_rust spin-rust-redis/trigger wasm32-wasip2 spin_rust_redis_trigger.wasm sp
 build_rust spin-rust-mqtt wasm32-wasip2 spin_rust_mqtt.wasm spin_rust_mqtt.wasm
 build_rust spin-rust-mqtt-p3 wasm32-wasip2 spin_rust_mqtt_p3.wasm spin_rust_mqtt_p3.wasm
 build_rust spin-rust-p3-redis-mysql wasm32-wasip2 spin_rust_p3_redis_mysql.wasm spin_rust_p3_redis_mysql.wasm
+build_rust spin-rust-p3-pg wasm32-wasip2 spin_rust_p3_pg.wasm spin_rust_p3_pg.wasm
+build_rust spin-rust-p3-redis-trigger wasm32-wasip2 spin_rust_p3_redis_trigger.wasm spin_rust_p3_redis_trigger.wasm
 build_rust spin-rust-outbound wasm32-wasip2 spin_rust_outbound.wasm spin_rust_outbound.wasm
 build_rust spin-rust-p3-outbound wasm32-wasip2 spin_rust_p3_outbound.wasm spin_rust_p3_outbound.wasm
 build_rust wasi-http-stream wasm32-wasip2 wasi_http_stream.wasm wasi_http_stream.wasm
+build_rust wasi-http-hello wasm32-wasip2 wasi_http_hello.wasm wasi_http_hello.wasm
 build_rust wagi-rust wasm32-wasip1 wagi_rust.wasm wagi_rust.wasm
 # Generated from the host's own WIT, which is therefore part of its cache key.
 HOST_WIT_HASH="$(find "$REPO_ROOT/crates/world/wit" -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)"

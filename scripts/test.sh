@@ -18,13 +18,29 @@ if [ "${CI:-}" = "true" ]; then
   export KILN_GUESTS_REQUIRE_ALL=1
 fi
 
+# The registry tests run Debian's `docker-registry`; CI installs it when it
+# can (root with apt), elsewhere the tests say how.
+if [ "${CI:-}" = "true" ] && ! command -v docker-registry >/dev/null 2>&1; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y docker-registry >&2 || true
+  fi
+fi
+
 # Guests first, once, so test processes find them built (and failures here are
 # reported as what they are, not as a failing test).
 bash scripts/build-guests.sh >/dev/null
 
+status=0
 if cargo nextest --version >/dev/null 2>&1; then
-  cargo nextest run --workspace --no-fail-fast "$@"
+  cargo nextest run --workspace --no-fail-fast "$@" || status=$?
 else
   echo "cargo-nextest not found; falling back to cargo test" >&2
-  cargo test --workspace --no-fail-fast "$@"
+  cargo test --workspace --no-fail-fast "$@" || status=$?
 fi
+
+# A short smoke run of every fuzz target (parsers and the HTTP front end);
+# KILN_SKIP_FUZZ=1 leaves it out of a local run.
+if [ "${KILN_SKIP_FUZZ:-0}" != "1" ]; then
+  FUZZ_SECONDS="${FUZZ_SECONDS:-10}" bash scripts/fuzz.sh || status=$?
+fi
+exit "$status"

@@ -7,6 +7,7 @@
 //! environment, and the app's triggers. All paths are absolute.
 
 mod files;
+pub mod locked;
 pub mod sources;
 
 use std::path::{Path, PathBuf};
@@ -63,6 +64,9 @@ pub enum AppError {
         /// What went wrong.
         message: String,
     },
+    /// A locked app (from a registry) is invalid or needs what Kiln lacks.
+    #[error(transparent)]
+    Locked(#[from] locked::LockedError),
     /// Any other I/O failure, with the path involved.
     #[error("{path}: {source}")]
     Io {

@@ -104,3 +104,59 @@ fn files_cannot_escape_the_app_folder() {
     let err = App::load(&app_dir).unwrap_err().to_string();
     assert!(err.contains("leaves the app folder") || err.contains("outside the app folder"), "{err}");
 }
+
+fn files_manifest(files: &str) -> String {
+    format!(
+        "spin_manifest_version = 2\n[application]\nname = \"links\"\n[[trigger.http]]\nroute = \"/...\"\n\
+         component = \"web\"\n[component.web]\nsource = \"web.wasm\"\nfiles = {files}\n"
+    )
+}
+
+/// An app folder inside a parent that also holds a secret the app must not mount.
+fn app_beside_secret(files: &str) -> (tempfile::TempDir, PathBuf) {
+    let parent = tempfile::tempdir().unwrap();
+    write(parent.path(), "secret.txt", b"top secret");
+    let app = parent.path().join("app");
+    write(&app, "spin.toml", files_manifest(files).as_bytes());
+    write(&app, "web.wasm", b"\0asm");
+    (parent, app)
+}
+
+#[cfg(unix)]
+#[test]
+fn symlinks_leading_out_of_the_app_folder_are_refused() {
+    // A file link matched by a pattern.
+    let (parent, app) = app_beside_secret(r#"["static/**/*"]"#);
+    write(&app, "static/ok.txt", b"ok");
+    std::os::unix::fs::symlink(parent.path().join("secret.txt"), app.join("static/leak.txt")).unwrap();
+    let err = App::load(&app).unwrap_err().to_string();
+    assert!(err.contains("outside the app folder") && err.contains("leak.txt"), "{err}");
+
+    // A directory link inside a mounted directory.
+    let (parent, app) = app_beside_secret(r#"[{ source = "assets", destination = "/" }]"#);
+    write(&app, "assets/ok.txt", b"ok");
+    std::os::unix::fs::symlink(parent.path(), app.join("assets/up")).unwrap();
+    let err = App::load(&app).unwrap_err().to_string();
+    assert!(err.contains("outside the app folder"), "{err}");
+
+    // A placement whose source climbs out with `..`.
+    let (_parent, app) = app_beside_secret(r#"[{ source = "../secret.txt", destination = "/s.txt" }]"#);
+    let err = App::load(&app).unwrap_err().to_string();
+    assert!(err.contains("outside the app folder"), "{err}");
+}
+
+#[cfg(unix)]
+#[test]
+fn symlinks_within_the_app_folder_and_cycles_are_fine() {
+    let (_parent, app) = app_beside_secret(r#"[{ source = "assets", destination = "/" }]"#);
+    write(&app, "assets/real/a.txt", b"a");
+    write(&app, "shared.txt", b"shared");
+    std::os::unix::fs::symlink(app.join("shared.txt"), app.join("assets/shared.txt")).unwrap();
+    // A cycle: assets/real/loop -> assets/real.
+    std::os::unix::fs::symlink(app.join("assets/real"), app.join("assets/real/loop")).unwrap();
+    let loaded = App::load(&app).unwrap();
+    let root = loaded.component("web").unwrap().files_root.clone().unwrap();
+    assert_eq!(std::fs::read(root.join("shared.txt")).unwrap(), b"shared");
+    assert_eq!(std::fs::read(root.join("real/a.txt")).unwrap(), b"a");
+    assert!(!root.join("real/loop/loop").exists(), "the cycle is not followed twice");
+}

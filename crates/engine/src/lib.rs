@@ -17,11 +17,14 @@ mod cache;
 mod componentize;
 mod config;
 mod error;
+mod limits;
+mod text;
 
 pub use cache::CompileCache;
 pub use componentize::{componentize, WasmKind};
 pub use config::EngineConfig;
 pub use error::EngineError;
+pub use limits::{is_timeout, Deadline, InstanceLimits, TimedOut};
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -80,6 +83,14 @@ impl KilnEngine {
         &self.config
     }
 
+    /// The limits each instance gets: memory size and run time.
+    pub fn instance_limits(&self) -> InstanceLimits {
+        InstanceLimits {
+            max_memory: usize::try_from(self.config.max_instance_memory).unwrap_or(usize::MAX),
+            timeout: self.config.request_timeout,
+        }
+    }
+
     /// Whether the pooling instance allocator is in use.
     pub fn is_pooling(&self) -> bool {
         self.pooling
@@ -87,7 +98,9 @@ impl KilnEngine {
 
     /// Compiles guest bytes into a component, componentizing core modules.
     /// With a compile cache configured, both steps are skipped on a hit.
+    /// WebAssembly text (`.wat`) is accepted too.
     pub fn load_component(&self, bytes: &[u8]) -> Result<Component, EngineError> {
+        let bytes = &text::to_binary(bytes)?[..];
         let kind = WasmKind::detect(bytes)?;
         let compile = || {
             let component_bytes;
@@ -111,7 +124,9 @@ impl KilnEngine {
     }
 
     /// Compiles a core module as it is (WAGI modules run as core modules).
+    /// WebAssembly text (`.wat`) is accepted too.
     pub fn load_module(&self, bytes: &[u8]) -> Result<Module, EngineError> {
+        let bytes = &text::to_binary(bytes)?[..];
         match WasmKind::detect(bytes)? {
             WasmKind::Module => Module::new(&self.engine, bytes).map_err(EngineError::Compile),
             WasmKind::Component => Err(EngineError::NotAModule),

@@ -165,3 +165,32 @@ fn preview_3_guests_publish_at_every_qos_and_are_denied_unlisted_brokers() {
         );
     });
 }
+
+#[test]
+fn mqtts_to_a_plain_broker_is_a_connection_error_and_plain_still_works() {
+    if !service_available("Mosquitto", BROKER) {
+        return;
+    }
+    // The local broker speaks plain MQTT on 1883: a TLS handshake with it
+    // fails. `mqtts://` needs its own grant; `mqtt://` is unaffected.
+    let dir = app(r#"["mqtts://127.0.0.1:1883", "mqtt://127.0.0.1:1883"]"#);
+    let kiln = Kiln::up(dir.path(), &[]);
+    let topic = unique("topic-tls");
+    rt().block_on(async {
+        let tls = format!("mqtts://{BROKER}?client_id={}", unique("guest-tls"));
+        let (status, body) = publish(&kiln, &tls, &topic, 1, "x").await;
+        assert_eq!(status, 500, "{body}");
+        assert!(body.starts_with("error: Error::ConnectionFailed("), "{body}");
+        let (_client, mut events) = subscribe(&topic).await;
+        let plain = format!("mqtt://{BROKER}?client_id={}", unique("guest-plain"));
+        assert_eq!(publish(&kiln, &plain, &topic, 1, "plain").await, (200, "published".into()));
+        assert_eq!(next_message(&mut events).await, (topic.clone(), "plain".into()));
+    });
+    // Without its own grant, `mqtts://` is denied like any other address.
+    let dir = app(r#"["mqtt://127.0.0.1:1883"]"#);
+    let kiln = Kiln::up(dir.path(), &[]);
+    rt().block_on(async {
+        let tls = format!("mqtts://{BROKER}?client_id={}", unique("guest-tls"));
+        assert_eq!(publish(&kiln, &tls, &topic, 1, "x").await, (500, "error: Error::InvalidAddress".into()));
+    });
+}

@@ -2,7 +2,11 @@
 //! 5.2.0, `wasi:http/outgoing-handler@0.2.0`) served by `kiln up`, sending
 //! requests to a local upstream server this test starts, to its own app
 //! (relative URLs, `self`) and to a private component (`*.spin.internal`),
-//! each allowed only when `allowed_outbound_hosts` lists it.
+//! each allowed only when `allowed_outbound_hosts` lists it. Also: the
+//! Preview 3 guest's relative URLs, the `spin-*` headers and the loop guard
+//! of in-process requests, and `{{ variable }}` entries resolved from
+//! `--variable`, the environment and (changed while serving) a Vault
+//! stand-in.
 
 mod common;
 
@@ -310,4 +314,257 @@ fn preview3_client_goes_through_the_same_policy() {
     assert_eq!(status, 500, "{body}");
     assert!(body.contains("HttpRequestDenied"), "{body}");
     assert_eq!(upstream.hits.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn preview3_relative_urls_reach_the_app_itself() {
+    let dir = p3_app(&["http://self".to_string()]);
+    let kiln = Kiln::up(dir.path(), &[]);
+    let (status, body) = fetch(&kiln, "/hello");
+    assert_eq!((status, body.as_str()), (200, "hello from spin-rust-p3-outbound"));
+    // Routed like a client's request: the spin-* headers of the `/...` route.
+    let (status, body) = fetch(&kiln, "/headers/a?b=1");
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains(&format!("spin-full-url: http://{}/headers/a?b=1", kiln.addr)), "{body}");
+    assert!(body.contains("spin-path-info: /headers/a\n"), "{body}");
+    // Without a `self` entry: denied, as for Preview 2.
+    let dir = p3_app(&["http://127.0.0.1:1".to_string()]);
+    let kiln = Kiln::up(dir.path(), &[]);
+    let (status, body) = fetch(&kiln, "/hello");
+    assert_eq!(status, 500, "{body}");
+    assert!(body.contains("HttpRequestDenied"), "{body}");
+}
+
+/// The `spin-*` headers a `/headers` route answered, as `name: value` lines.
+fn header_lines(body: &str) -> Vec<&str> {
+    body.lines().collect()
+}
+
+#[test]
+fn in_process_requests_carry_the_spin_headers() {
+    let dir = app(&["http://back.spin.internal".to_string(), "http://self".to_string()]);
+    let kiln = Kiln::up(dir.path(), &[]);
+    let addr = kiln.addr;
+    // A private component, on Spin's synthetic `/...` route.
+    let (status, body) = fetch(&kiln, "http://back.spin.internal/headers/x?y=1");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        header_lines(&body),
+        [
+            "spin-base-path: /".to_string(),
+            format!("spin-client-addr: {addr}"),
+            "spin-component-route: ".to_string(),
+            "spin-full-url: http://back.spin.internal/headers/x?y=1".to_string(),
+            "spin-matched-route: /...".to_string(),
+            "spin-path-info: /headers/x".to_string(),
+            "spin-raw-component-route: /...".to_string(),
+        ]
+    );
+    // The app's own route, through the router.
+    let (status, body) = fetch(&kiln, "/headers/z");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        header_lines(&body),
+        [
+            "spin-base-path: /".to_string(),
+            format!("spin-client-addr: {addr}"),
+            "spin-component-route: ".to_string(),
+            format!("spin-full-url: http://{addr}/headers/z"),
+            "spin-matched-route: /...".to_string(),
+            "spin-path-info: /headers/z".to_string(),
+            "spin-raw-component-route: /...".to_string(),
+        ]
+    );
+}
+
+#[test]
+fn a_loop_of_requests_to_the_app_itself_stops_with_loop_detected() {
+    let dir = app(&["http://self".to_string(), "http://*.spin.internal".to_string()]);
+    let kiln = Kiln::up(dir.path(), &[]);
+    // The client's request is d=0; in-process hops 1 to 10 are served, the
+    // 11th (sent by d=10) is refused.
+    for base in ["", "http://front.spin.internal"] {
+        let path = format!("/loop?d=0&base={}", encode(base));
+        let (status, body) = rt().block_on(async {
+            let resp = client().get(kiln.url(&path)).send().await.unwrap();
+            (resp.status().as_u16(), resp.text().await.unwrap())
+        });
+        assert_eq!(status, 500, "{base}: {body}");
+        assert!(body.starts_with("loop stopped at d=10: "), "{base}: {body}");
+        assert!(body.contains("LoopDetected"), "{base}: {body}");
+    }
+    assert!(kiln.wait_for_output("more than 10 hops"), "{}", kiln.stderr.lock().unwrap());
+    // The app still serves.
+    let (status, body) = fetch(&kiln, "/hello");
+    assert_eq!((status, body.as_str()), (200, "hello from spin-rust-outbound"));
+}
+
+/// The outbound guest allowed `http://{{ upstream }}`, the variable required.
+fn templated_app() -> tempfile::TempDir {
+    let wasm = guest("spin_rust_outbound.wasm");
+    let manifest = format!(
+        r#"spin_manifest_version = 2
+[application]
+name = "templated"
+
+[variables]
+upstream = {{ required = true }}
+
+[[trigger.http]]
+route = "/..."
+component = "front"
+
+[component.front]
+source = "{}"
+allowed_outbound_hosts = ["http://{{{{ upstream }}}}"]
+[component.front.variables]
+upstream = "{{{{ upstream }}}}"
+"#,
+        wasm.display()
+    );
+    app_dir(&manifest, &[])
+}
+
+#[test]
+fn a_variable_picks_the_allowed_host() {
+    let (first, second) = (Upstream::start(), Upstream::start());
+    let dir = templated_app();
+    // From --variable.
+    let kiln = Kiln::up(dir.path(), &["--variable", &format!("upstream={}", first.addr)]);
+    let (status, body) = fetch(&kiln, &first.url("/data"));
+    assert_eq!((status, body.as_str()), (200, "upstream says hi"));
+    let (status, body) = fetch(&kiln, &second.url("/data"));
+    assert_eq!(status, 500, "{body}");
+    assert!(body.contains("HttpRequestDenied"), "{body}");
+    drop(kiln);
+    // From the environment.
+    let mut command = std::process::Command::new(kiln_bin());
+    command.env("SPIN_VARIABLE_UPSTREAM", second.addr.to_string());
+    let kiln = Kiln::try_up_in(command, dir.path(), &[]).unwrap();
+    let (status, body) = fetch(&kiln, &second.url("/data"));
+    assert_eq!((status, body.as_str()), (200, "upstream says hi"));
+    let (status, body) = fetch(&kiln, &first.url("/data"));
+    assert_eq!(status, 500, "{body}");
+    assert_eq!(first.hits.load(Ordering::SeqCst), 1);
+    assert_eq!(second.hits.load(Ordering::SeqCst), 1);
+    // No value at all: startup stops, naming the variable.
+    let stderr = up_fails(dir.path());
+    assert!(stderr.contains("upstream"), "{stderr}");
+}
+
+/// A stand-in for Vault's KV v2 read endpoint (`GET
+/// /v1/secret/data/<name>`, token `test-token`) serving one secret,
+/// `upstream`, whose value the test changes.
+struct VaultStub {
+    addr: SocketAddr,
+    value: Arc<std::sync::Mutex<String>>,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl VaultStub {
+    fn start(value: &str) -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+        let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let value = Arc::new(std::sync::Mutex::new(value.to_string()));
+        let current = value.clone();
+        runtime.spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else { continue };
+                let current = current.clone();
+                tokio::spawn(async move {
+                    let service = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                        let authorized = req.headers().get("x-vault-token").is_some_and(|t| t == "test-token");
+                        let (status, body) = match (authorized, req.uri().path()) {
+                            (false, _) => (403, r#"{"errors":["permission denied"]}"#.to_string()),
+                            (true, "/v1/secret/data/upstream") => {
+                                let value = current.lock().unwrap().clone();
+                                (200, serde_json::json!({ "data": { "data": { "value": value } } }).to_string())
+                            }
+                            _ => (404, r#"{"errors":[]}"#.to_string()),
+                        };
+                        let mut resp = hyper::Response::new(Full::new(Bytes::from(body)));
+                        *resp.status_mut() = hyper::StatusCode::from_u16(status).unwrap();
+                        async move { Ok::<_, std::convert::Infallible>(resp) }
+                    });
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        Self { addr, value, _runtime: runtime }
+    }
+}
+
+#[test]
+fn a_changed_provider_value_moves_the_allowed_host_while_serving() {
+    let (first, second) = (Upstream::start(), Upstream::start());
+    let vault = VaultStub::start(&first.addr.to_string());
+    let dir = templated_app();
+    let config = dir.path().join("runtime-config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[variables_provider]]\ntype = \"vault\"\nurl = \"http://{}\"\ntoken = \"test-token\"\nmount = \"secret\"\n",
+            vault.addr
+        ),
+    )
+    .unwrap();
+    let kiln = Kiln::up(dir.path(), &["--runtime-config-file", config.to_str().unwrap()]);
+    let (status, body) = fetch(&kiln, &first.url("/data"));
+    assert_eq!((status, body.as_str()), (200, "upstream says hi"));
+    let (status, _) = fetch(&kiln, &second.url("/data"));
+    assert_eq!(status, 500);
+    // Rotated in Vault: the provider's cache expires within seconds, and the
+    // next request after that is checked against the new host.
+    *vault.value.lock().unwrap() = second.addr.to_string();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let (status, body) = fetch(&kiln, &second.url("/data"));
+        if status == 200 {
+            assert_eq!(body, "upstream says hi");
+            break;
+        }
+        assert!(body.contains("HttpRequestDenied"), "{body}");
+        assert!(std::time::Instant::now() < deadline, "the new value never took effect");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let (status, body) = fetch(&kiln, &first.url("/data"));
+    assert_eq!(status, 500, "{body}");
+    assert!(body.contains("HttpRequestDenied"), "{body}");
+    assert_eq!(first.hits.load(Ordering::SeqCst), 1);
+}
+
+/// `[outbound_networking] block_networks` in the runtime config: checked on
+/// the resolved address, so no spelling of a blocked address gets through
+/// even when `allowed_outbound_hosts` allows every host.
+#[test]
+fn block_networks_refuse_every_spelling_of_a_blocked_address() {
+    let upstream = Upstream::start();
+    let port = upstream.addr.port();
+    let dir = app(&["http://*:*".to_string(), "tcp://*:*".to_string()]);
+    std::fs::write(
+        dir.path().join("runtime-config.toml"),
+        "[outbound_networking]\nblock_networks = [\"127.0.0.0/8\", \"::1/128\", \"private\"]\n",
+    )
+    .unwrap();
+    let config = dir.path().join("runtime-config.toml");
+    let kiln = Kiln::up(dir.path(), &["--runtime-config-file", config.to_str().unwrap()]);
+    for host in ["127.0.0.1", "localhost", "2130706433", "0x7f.1", "127.1", "[::ffff:127.0.0.1]", "[::1]"] {
+        let (status, body) = fetch(&kiln, &format!("http://{host}:{port}/data"));
+        assert_ne!(status, 200, "{host}: {body}");
+        assert!(body.contains("DestinationIpProhibited") || body.contains("DnsError"), "{host}: {body}");
+    }
+    let (status, body) = tcp(&kiln, &upstream.addr.to_string());
+    assert_eq!(status, 500, "{body}");
+    assert!(body.contains("PermissionDenied"), "{body}");
+    assert_eq!(upstream.hits.load(Ordering::SeqCst), 0, "a blocked address was reached");
+    assert_eq!(upstream.connections.load(Ordering::SeqCst), 0, "a blocked address was connected to");
+    drop(kiln);
+
+    // The same app without the list reaches the server.
+    let kiln = Kiln::up(dir.path(), &[]);
+    let (status, body) = fetch(&kiln, &format!("http://localhost:{port}/data"));
+    assert_eq!((status, body.as_str()), (200, "upstream says hi"));
 }

@@ -303,3 +303,29 @@ fn no_allowed_outbound_hosts_denies_every_database() {
     assert_eq!(status, 500, "{body}");
     assert!(body.contains("ConnectionFailed") && body.contains("not allowed"), "{body}");
 }
+
+#[test]
+fn tls_demands_fail_with_connection_failed_and_plain_connections_still_work() {
+    if !service_available("PostgreSQL", POSTGRES) || !service_available("MariaDB", MYSQL) {
+        return;
+    }
+    let dir = app_dir(&manifest(&["postgres://127.0.0.1:5432", "mysql://127.0.0.1:3306"]), &[]);
+    let kiln = Kiln::up(dir.path(), &[]);
+    // PostgreSQL's TLS (if it has any) cannot be verified without a CA root:
+    // the snakeoil certificate is self-signed, and names `localhost`.
+    for route in ["/pg2", "/pg4"] {
+        let (status, body) = call(&kiln, route, &format!("{PG_URL}?sslmode=verify-full"), &unique_table("tls"));
+        assert_eq!(status, 500, "{route}: {body}");
+        assert!(body.starts_with("error: Error::ConnectionFailed("), "{route}: {body}");
+    }
+    // The local MariaDB has no TLS.
+    for option in ["require_ssl=true", "ssl-mode=REQUIRED"] {
+        let (status, body) = call(&kiln, "/mysql", &format!("{MYSQL_URL}?{option}"), &unique_table("tls"));
+        assert_eq!(status, 500, "{option}: {body}");
+        assert!(body.starts_with("error: Error::ConnectionFailed("), "{option}: {body}");
+    }
+    let (status, body) = call(&kiln, "/pg4", &format!("{PG_URL}?sslmode=disable"), &unique_table("plain"));
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = call(&kiln, "/mysql", &format!("{MYSQL_URL}?ssl-mode=DISABLED"), &unique_table("plain"));
+    assert_eq!(status, 200, "{body}");
+}

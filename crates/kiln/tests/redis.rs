@@ -637,3 +637,119 @@ impl Drop for KillOnDrop {
         let _ = self.0.wait();
     }
 }
+
+/// A Preview 3 subscriber (`#[redis_subscriber]`, spin-sdk 7, exporting
+/// `spin:redis/inbound-redis@3.0.0`) beside a Spin 2 one on the same
+/// channel: both get every message; the Preview 3 one's failures and traps
+/// are logged like the Spin 2 one's.
+#[test]
+fn preview_3_subscriber_gets_every_message_beside_a_spin_2_one() {
+    if !service_available("Redis", REDIS) {
+        return;
+    }
+    let channel = unique("p3-channel");
+    let (spin2, preview3) = (unique("spin2"), unique("p3"));
+    let mut manifest = trigger_manifest(
+        Some(&guest("spin_rust_redis_http.wasm")),
+        &guest("spin_rust_redis_trigger.wasm"),
+        &channel,
+        &[&spin2],
+    );
+    manifest.push_str(&format!(
+        r#"
+[[trigger.redis]]
+channel = "{{{{ channel }}}}"
+component = "p3sub"
+
+[component.p3sub]
+source = "{}"
+allowed_outbound_hosts = ["redis://127.0.0.1:6379"]
+[component.p3sub.variables]
+address = "{{{{ redis_address }}}}"
+list = "{preview3}"
+"#,
+        guest("spin_rust_p3_redis_trigger.wasm").display()
+    ));
+    let app = app_dir(&manifest, &[]);
+    let kiln = Kiln::up(app.path(), &[]);
+    assert!(
+        kiln.wait_for_output("subscribed to Redis"),
+        "{}",
+        kiln.stderr.lock().unwrap()
+    );
+    for payload in ["fail", "trap"] {
+        redis_command(&["PUBLISH", &channel, payload]);
+    }
+    for i in 0..5 {
+        redis_command(&["PUBLISH", &channel, &format!("message-{i}")]);
+    }
+    assert_eq!(wait_for_len(&spin2, 5), 5);
+    assert_eq!(wait_for_len(&preview3, 5), 5);
+    let mut got: Vec<String> = (0..5).filter_map(|i| list_item(&preview3, i)).collect();
+    got.sort();
+    let sent: Vec<String> = (0..5).map(|i| format!("message-{i}")).collect();
+    assert_eq!(got, sent);
+    // Both failures are logged with the component id (log records are
+    // written asynchronously: wait for them; a trap's record spans lines).
+    let logged = |stderr: &str, outcome: &str| {
+        without_ansi(stderr)
+            .split("Redis message handler failed: ")
+            .skip(1)
+            .any(|record| record.starts_with(outcome) && record.contains("component=p3sub"))
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let stderr = kiln.stderr.lock().unwrap().clone();
+        if logged(&stderr, "handler returned") && logged(&stderr, "handler trapped") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{stderr}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    redis_command(&["DEL", &spin2, &preview3]);
+}
+
+/// `text` without ANSI escape sequences (the log's colours).
+fn without_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            // CSI: ESC [ parameters… final byte in @..~
+            if chars.next() == Some('[') {
+                for c in chars.by_ref() {
+                    if ('@'..='~').contains(&c) {
+                        break;
+                    }
+                }
+            }
+            continue;
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[test]
+fn outbound_redis_to_a_blocked_network_is_invalid_address() {
+    if !service_available("Redis", REDIS) {
+        return;
+    }
+    let wasm = guest("spin_rust_redis_http.wasm");
+    let app = app_dir(
+        &outbound_manifest(&wasm, r#""redis://*:*""#),
+        &[("rc.toml", b"[outbound_networking]\nblock_networks = [\"127.0.0.0/8\"]\n")],
+    );
+    let config = app.path().join("rc.toml");
+    let kiln = Kiln::up(app.path(), &["--runtime-config-file", config.to_str().unwrap()]);
+    let key = unique("blocked");
+    let (status, body) = call(&kiln, reqwest::Method::PUT, &format!("/set/{key}"), "x");
+    assert_eq!((status, body.as_str()), (500, "error: Error::InvalidAddress"));
+    assert_eq!(redis_command(&["EXISTS", &key]), ":0", "nothing was written");
+    drop(kiln);
+    // Without the list the same request goes through.
+    let kiln = Kiln::up(app.path(), &[]);
+    let (status, body) = call(&kiln, reqwest::Method::PUT, &format!("/set/{key}"), "x");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(redis_command(&["DEL", &key]), ":1");
+}

@@ -14,6 +14,10 @@
 //!   entry, and a request to `http://<component>.spin.internal` by an entry
 //!   covering that host; both are handed to the trigger's
 //!   [`InProcessHttp`] dispatcher without a network hop;
+//! * in-process requests count their hops: an instance started for an
+//!   in-process request at hop `n` sends its own at hop `n + 1`, and one
+//!   beyond [`MAX_IN_PROCESS_HOPS`] fails with `loop-detected` instead of
+//!   recursing until memory runs out (see [`with_hops`]);
 //! * everything else allowed goes out through one process-wide pooled
 //!   client (see [`pool`]: HTTP/1.1, or HTTP/2 when HTTPS's ALPN picks it,
 //!   rustls with the webpki roots), connections reused across instances,
@@ -33,6 +37,36 @@ use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttpHooks};
 
 /// The host suffix addressing one component of the app in-process.
 pub const INTERNAL_SUFFIX: &str = ".spin.internal";
+
+/// The deepest chain of in-process requests served: a request that would be
+/// hop `MAX_IN_PROCESS_HOPS + 1` fails with `loop-detected`.
+pub const MAX_IN_PROCESS_HOPS: u32 = 10;
+
+/// How many in-process hops led to a request, carried in the extensions of
+/// the requests [`OutboundHttpHooks`] hands to an [`InProcessHttp`]
+/// dispatcher (1 for a request sent by an instance a client started).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InProcessHops(pub u32);
+
+tokio::task_local! {
+    static HOPS: u32;
+}
+
+/// Runs `future` — the serving of an in-process request at hop `hops` — so
+/// that hooks built while it runs ([`OutboundHttpHooks::new`]) know their
+/// instance's depth. The dispatcher wraps each in-process request in it:
+/// executors build the instance's store inside the future they are polled
+/// in (before handing the store to a task of its own), so the depth reaches
+/// the instance without threading it through every executor.
+pub async fn with_hops<F: Future>(hops: u32, future: F) -> F::Output {
+    HOPS.scope(hops, future).await
+}
+
+/// The in-process hop of the request being served on this task (0 outside
+/// [`with_hops`]: a client's request, a Redis message).
+fn current_hops() -> u32 {
+    HOPS.try_with(|hops| *hops).unwrap_or(0)
+}
 
 /// What an in-process dispatcher answers with.
 pub type InProcessFuture = Pin<Box<dyn Future<Output = Result<http::Response<WasiBody>, Error>> + Send>>;
@@ -106,12 +140,28 @@ pub struct OutboundHttpHooks {
     policy: Arc<OutboundPolicy>,
     in_process: Option<Arc<dyn InProcessHttp>>,
     component: Arc<str>,
+    /// The in-process hop of the request this instance serves.
+    hops: u32,
 }
 
 impl OutboundHttpHooks {
     /// Hooks for an instance of `component` allowed what `policy` allows.
+    /// Built inside [`with_hops`], the instance serves an in-process request
+    /// and its own in-process requests count one hop more.
+    ///
+    /// A policy with `{{ variable }}` entries starts rendering them again in
+    /// the background: HTTP requests re-render before every check anyway,
+    /// but capabilities that check synchronously (Redis, PostgreSQL, MySQL,
+    /// MQTT) see the last rendering, which this keeps to about one per
+    /// instance.
     pub fn new(component: Arc<str>, policy: Arc<OutboundPolicy>, in_process: Option<Arc<dyn InProcessHttp>>) -> Self {
-        Self { policy, in_process, component }
+        if policy.has_templates() {
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                let policy = policy.clone();
+                runtime.spawn(async move { policy.refresh().await });
+            }
+        }
+        Self { policy, in_process, component, hops: current_hops() }
     }
 }
 
@@ -122,37 +172,58 @@ impl WasiHttpHooks for OutboundHttpHooks {
         options: Option<RequestOptions>,
         _fut: Box<dyn Future<Output = Result<(), Error>> + Send>,
     ) -> SendFuture {
-        let Some(route) = route(&self.policy, request.uri()) else {
-            tracing::info!(
-                component = %self.component,
-                url = %request.uri(),
-                "outbound HTTP request denied: not in allowed_outbound_hosts"
-            );
-            return Box::new(async { Err(Error::HttpRequestDenied) });
-        };
-        tracing::debug!(component = %self.component, url = %request.uri(), ?route, "outbound HTTP request");
-        match route {
-            Route::Network => Box::new(async move {
-                // The pool's connections are driven by its own tasks.
-                let response = pool::send(request, options).await?;
-                Ok((response, Box::new(async { Ok(()) }) as Box<dyn Future<Output = Result<(), Error>> + Send>))
-            }),
-            Route::InProcess(target) => {
-                let Some(dispatcher) = self.in_process.clone() else {
-                    tracing::info!(
-                        component = %self.component,
-                        url = %request.uri(),
-                        "request to the app itself, but this trigger cannot serve in-process requests"
-                    );
-                    return Box::new(async { Err(Error::DestinationNotFound) });
-                };
-                Box::new(async move {
-                    let response = dispatcher.send(target, request).await?;
-                    Ok((response, Box::new(async { Ok(()) }) as Box<dyn Future<Output = Result<(), Error>> + Send>))
-                })
-            }
-        }
+        let policy = self.policy.clone();
+        let in_process = self.in_process.clone();
+        let component = self.component.clone();
+        let hops = self.hops;
+        Box::new(async move {
+            // `{{ variable }}` entries are rendered afresh for every request.
+            policy.refresh().await;
+            let response = send(&policy, in_process, &component, hops, request, options).await?;
+            // The pool's connections and in-process handlers are driven by
+            // tasks of their own: nothing is left for the caller to drive.
+            Ok((response, Box::new(async { Ok(()) }) as Box<dyn Future<Output = Result<(), Error>> + Send>))
+        })
     }
+}
+
+/// Checks `request` against `policy` and sends it where it goes.
+async fn send(
+    policy: &OutboundPolicy,
+    in_process: Option<Arc<dyn InProcessHttp>>,
+    component: &str,
+    hops: u32,
+    mut request: http::Request<WasiBody>,
+    options: Option<RequestOptions>,
+) -> Result<http::Response<WasiBody>, Error> {
+    let Some(route) = route(policy, request.uri()) else {
+        tracing::info!(component, url = %request.uri(), "outbound HTTP request denied: not in allowed_outbound_hosts");
+        return Err(Error::HttpRequestDenied);
+    };
+    tracing::debug!(component, url = %request.uri(), ?route, "outbound HTTP request");
+    let target = match route {
+        Route::Network => return pool::send(request, options, policy.blocked_networks()).await,
+        Route::InProcess(target) => target,
+    };
+    let Some(dispatcher) = in_process else {
+        tracing::info!(
+            component,
+            url = %request.uri(),
+            "request to the app itself, but this trigger cannot serve in-process requests"
+        );
+        return Err(Error::DestinationNotFound);
+    };
+    let hops = hops + 1;
+    if hops > MAX_IN_PROCESS_HOPS {
+        tracing::warn!(
+            component,
+            url = %request.uri(),
+            "in-process request refused: more than {MAX_IN_PROCESS_HOPS} hops in a chain of requests to the app itself (a loop?)"
+        );
+        return Err(Error::LoopDetected);
+    }
+    request.extensions_mut().insert(InProcessHops(hops));
+    dispatcher.send(target, request).await
 }
 
 #[cfg(test)]
@@ -195,5 +266,51 @@ mod tests {
             Some(Route::InProcess(InProcessTarget::Component("back-end".into())))
         );
         assert_eq!(route(&policy(&["http://self"]), &uri("http://back-end.spin.internal/")), None);
+    }
+
+    /// A dispatcher whose every request starts an "instance" that sends the
+    /// same request again, as a guest fetching its own route would.
+    struct Looping {
+        policy: Arc<OutboundPolicy>,
+        me: std::sync::OnceLock<Arc<dyn InProcessHttp>>,
+        deepest: std::sync::atomic::AtomicU32,
+    }
+
+    impl InProcessHttp for Looping {
+        fn send(&self, _target: InProcessTarget, request: http::Request<WasiBody>) -> InProcessFuture {
+            let hops = request.extensions().get::<InProcessHops>().map_or(0, |h| h.0);
+            self.deepest.fetch_max(hops, std::sync::atomic::Ordering::SeqCst);
+            let policy = self.policy.clone();
+            let me = self.me.get().cloned();
+            Box::pin(with_hops(hops, async move {
+                // Built while serving, like an executor's store.
+                let mut hooks = OutboundHttpHooks::new("looper".into(), policy, me);
+                let (response, _io) = Pin::from(hooks.send_request(get("/again"), None, Box::new(async { Ok(()) })))
+                    .await?;
+                Ok(response)
+            }))
+        }
+    }
+
+    fn get(url: &str) -> http::Request<WasiBody> {
+        use http_body_util::BodyExt;
+        let body = http_body_util::Empty::<bytes::Bytes>::new().map_err(|never| match never {}).boxed_unsync();
+        http::Request::get(url).body(body).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_loop_of_in_process_requests_stops_with_loop_detected() {
+        let looping = Arc::new(Looping {
+            policy: Arc::new(policy(&["http://self"])),
+            me: Default::default(),
+            deepest: Default::default(),
+        });
+        let dispatcher: Arc<dyn InProcessHttp> = looping.clone();
+        let _ = looping.me.set(dispatcher.clone());
+        // A client's request: hooks built outside any in-process request.
+        let mut hooks = OutboundHttpHooks::new("looper".into(), looping.policy.clone(), Some(dispatcher));
+        let result = Pin::from(hooks.send_request(get("/start"), None, Box::new(async { Ok(()) }))).await;
+        assert!(matches!(result, Err(Error::LoopDetected)), "{:?}", result.map(|_| ()));
+        assert_eq!(looping.deepest.load(std::sync::atomic::Ordering::SeqCst), MAX_IN_PROCESS_HOPS);
     }
 }

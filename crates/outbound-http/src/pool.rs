@@ -14,6 +14,7 @@
 //! task-local [`Attempt`] set around the request, which the connector reads
 //! when the client asks it to connect (inside that request's future).
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, LazyLock, Mutex};
@@ -27,6 +28,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
+use kiln_outbound_networking::{BlockedNetworks, ResolveError};
 use wasmtime_wasi_http::{Error, RequestOptions, WasiBody};
 
 /// The default sender's timeout when the guest sets none.
@@ -54,15 +56,16 @@ tokio::task_local! {
     static ATTEMPT: Arc<Attempt>;
 }
 
-/// The pooled client every guest request on the network goes through.
-static CLIENT: LazyLock<Client<Connector, WasiBody>> = LazyLock::new(|| {
+/// TLS for every outbound connection: the platform's roots (webpki), ALPN
+/// `h2` and `http/1.1`.
+static TLS: LazyLock<Option<tokio_rustls::TlsConnector>> = LazyLock::new(|| {
     let tls = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
         .with_safe_default_protocol_versions()
         .map(|b| {
             b.with_root_certificates(rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.into() })
                 .with_no_client_auth()
         });
-    let tls = match tls {
+    match tls {
         Ok(mut config) => {
             config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
             Some(tokio_rustls::TlsConnector::from(Arc::new(config)))
@@ -71,20 +74,34 @@ static CLIENT: LazyLock<Client<Connector, WasiBody>> = LazyLock::new(|| {
             tracing::error!("cannot configure TLS for outbound HTTP: {err}");
             None
         }
-    };
-    Client::builder(TokioExecutor::new())
-        .timer(TokioTimer::new())
-        .pool_timer(TokioTimer::new())
-        .pool_idle_timeout(IDLE_TIMEOUT)
-        .pool_max_idle_per_host(MAX_IDLE_PER_HOST)
-        .build(Connector { tls })
+    }
 });
+
+/// The pooled clients guest requests on the network go through: one per
+/// distinct `block_networks` list (in practice one), so a connection opened
+/// under a laxer list is never reused under a stricter one.
+static CLIENTS: LazyLock<Mutex<HashMap<String, Client<Connector, WasiBody>>>> = LazyLock::new(Mutex::default);
+
+fn client(blocked: &Arc<BlockedNetworks>) -> Client<Connector, WasiBody> {
+    lock(&CLIENTS)
+        .entry(blocked.key())
+        .or_insert_with(|| {
+            Client::builder(TokioExecutor::new())
+                .timer(TokioTimer::new())
+                .pool_timer(TokioTimer::new())
+                .pool_idle_timeout(IDLE_TIMEOUT)
+                .pool_max_idle_per_host(MAX_IDLE_PER_HOST)
+                .build(Connector { tls: TLS.clone(), blocked: blocked.clone() })
+        })
+        .clone()
+}
 
 /// Sends `request` (an absolute URI the policy already allowed) through the
 /// pool, honouring the guest's `options`.
 pub(crate) async fn send(
     request: http::Request<WasiBody>,
     options: Option<RequestOptions>,
+    blocked: &Arc<BlockedNetworks>,
 ) -> Result<http::Response<WasiBody>, Error> {
     let uri = request.uri();
     if uri.authority().is_none() {
@@ -103,7 +120,7 @@ pub(crate) async fn send(
         error: Mutex::new(None),
     });
     let started = Instant::now();
-    let response = ATTEMPT.scope(attempt.clone(), CLIENT.request(request));
+    let response = ATTEMPT.scope(attempt.clone(), client(blocked).request(request));
     tokio::pin!(response);
     // The first-byte timeout counts from when a connection is ready: from
     // the start for a pooled one, after connecting for a new one (connecting
@@ -254,6 +271,7 @@ impl hyper::rt::Write for Conn {
 #[derive(Clone)]
 pub(crate) struct Connector {
     tls: Option<tokio_rustls::TlsConnector>,
+    blocked: Arc<BlockedNetworks>,
 }
 
 /// Why a connection attempt failed; the request's own [`Error`] is kept in
@@ -284,9 +302,10 @@ impl tower_service::Service<http::Uri> for Connector {
             *lock(&attempt.connecting_since) = Some(Instant::now());
         }
         let tls = self.tls.clone();
+        let blocked = self.blocked.clone();
         Box::pin(async move {
             let timeout = attempt.as_ref().map_or(DEFAULT_TIMEOUT, |a| a.connect_timeout);
-            let result = match tokio::time::timeout(timeout, connect(uri, tls)).await {
+            let result = match tokio::time::timeout(timeout, connect(uri, tls, &blocked)).await {
                 Ok(result) => result,
                 Err(_) => Err(Error::ConnectionTimeout),
             };
@@ -310,13 +329,26 @@ impl tower_service::Service<http::Uri> for Connector {
 }
 
 /// Connects to `uri`'s authority, as the default sender does.
-async fn connect(uri: http::Uri, tls: Option<tokio_rustls::TlsConnector>) -> Result<Conn, Error> {
+async fn connect(
+    uri: http::Uri,
+    tls: Option<tokio_rustls::TlsConnector>,
+    blocked: &BlockedNetworks,
+) -> Result<Conn, Error> {
     let authority = uri.authority().ok_or(Error::HttpRequestUriInvalid)?;
     let use_tls = uri.scheme() == Some(&http::uri::Scheme::HTTPS);
     let host = authority.host();
     let port = authority.port_u16().unwrap_or(if use_tls { 443 } else { 80 });
     let host_only = host.trim_start_matches('[').trim_end_matches(']');
-    let stream = TcpStream::connect((host_only, port)).await.map_err(Error::Connect)?;
+    let stream = if blocked.is_empty() {
+        TcpStream::connect((host_only, port)).await.map_err(Error::Connect)?
+    } else {
+        // Resolve here, drop blocked addresses, and connect only to the rest.
+        let addrs = blocked.resolve(host_only, port).await.map_err(|err| match err {
+            ResolveError::Blocked { .. } => Error::DestinationIpProhibited,
+            ResolveError::Dns { .. } => Error::DnsError { rcode: Some("address not available".to_string()), info_code: None },
+        })?;
+        TcpStream::connect(&addrs[..]).await.map_err(Error::Connect)?
+    };
     let _ = stream.set_nodelay(true);
     if !use_tls {
         return Ok(Conn { io: TokioIo::new(Box::new(stream)), h2: false });
@@ -387,7 +419,7 @@ mod tests {
     async fn sequential_requests_share_one_connection() {
         let (base, count) = server(vec!["HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nhi"], Duration::ZERO).await;
         for _ in 0..5 {
-            let response = send(get(&format!("{base}/")), None).await.unwrap();
+            let response = send(get(&format!("{base}/")), None, &Arc::default()).await.unwrap();
             let body = response.into_body().collect().await.unwrap().to_bytes();
             assert_eq!(&body[..], b"hi");
         }
@@ -395,11 +427,33 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn blocked_networks_are_checked_after_resolution() {
+        let (base, count) = server(vec!["HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nhi"], Duration::ZERO).await;
+        let port = base.rsplit(':').next().unwrap_or_default().to_string();
+        let config = kiln_runtime_config::RuntimeConfig::parse_str(
+            "[outbound_networking]\nblock_networks = [\"127.0.0.0/8\", \"::1\"]\n",
+            std::path::Path::new("rc.toml"),
+        )
+        .unwrap();
+        let blocked = Arc::new(BlockedNetworks::new(config.block_networks));
+        for host in ["127.0.0.1", "localhost", "2130706433", "[::ffff:127.0.0.1]"] {
+            let result = send(get(&format!("http://{host}:{port}/")), None, &blocked).await;
+            assert!(
+                matches!(result, Err(Error::DestinationIpProhibited) | Err(Error::DnsError { .. })),
+                "{host}: {result:?}"
+            );
+        }
+        assert_eq!(count.load(std::sync::atomic::Ordering::SeqCst), 0, "nothing reached the server");
+        // The same server, without the list, answers.
+        assert!(send(get(&format!("{base}/")), None, &Arc::default()).await.is_ok());
+    }
+
+    #[tokio::test]
     async fn a_refused_connection_is_a_connect_error() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         drop(listener);
-        match send(get(&format!("http://{addr}/")), None).await {
+        match send(get(&format!("http://{addr}/")), None, &Arc::default()).await {
             Err(Error::Connect(err)) => assert_eq!(err.kind(), std::io::ErrorKind::ConnectionRefused),
             other => panic!("{other:?}"),
         }
@@ -407,7 +461,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_unknown_host_is_a_dns_failure() {
-        match send(get("http://no-such-host.invalid/"), None).await {
+        match send(get("http://no-such-host.invalid/"), None, &Arc::default()).await {
             Err(Error::Connect(err)) => {
                 assert!(err.to_string().starts_with("failed to lookup address information"), "{err}")
             }
@@ -419,14 +473,14 @@ mod tests {
     async fn tls_to_a_plain_server_is_a_tls_error() {
         let (base, _) = server(vec!["HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nhi"], Duration::ZERO).await;
         let url = base.replace("http://", "https://");
-        assert!(matches!(send(get(&format!("{url}/")), options(2000, 2000, 2000)).await, Err(Error::Tls(_))));
+        assert!(matches!(send(get(&format!("{url}/")), options(2000, 2000, 2000), &Arc::default()).await, Err(Error::Tls(_))));
     }
 
     #[tokio::test]
     async fn a_silent_server_hits_the_first_byte_timeout() {
         let (base, _) = server(vec!["HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nhi"], Duration::from_secs(5)).await;
         let started = Instant::now();
-        assert!(matches!(send(get(&format!("{base}/")), options(1000, 200, 1000)).await, Err(Error::ConnectionReadTimeout)));
+        assert!(matches!(send(get(&format!("{base}/")), options(1000, 200, 1000), &Arc::default()).await, Err(Error::ConnectionReadTimeout)));
         assert!(started.elapsed() < Duration::from_secs(3));
     }
 
@@ -434,7 +488,7 @@ mod tests {
     async fn a_stalled_body_hits_the_between_bytes_timeout() {
         let (base, _) =
             server(vec!["HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\nhi", "ho"], Duration::from_millis(600)).await;
-        let response = send(get(&format!("{base}/")), options(1000, 2000, 200)).await.unwrap();
+        let response = send(get(&format!("{base}/")), options(1000, 2000, 200), &Arc::default()).await.unwrap();
         assert!(matches!(response.into_body().collect().await, Err(Error::ConnectionReadTimeout)));
     }
 }

@@ -1,7 +1,9 @@
 //! Outbound MQTT for Spin applications, independent of any WIT interface.
 //!
 //! Spin guests publish MQTT messages through `fermyon:spin/mqtt@2.0.0`: open
-//! a connection to `mqtt://host[:port]?client_id=…` with a username, a
+//! a connection to `mqtt://host[:port]?client_id=…` (or `mqtts://` for TLS,
+//! port 8883 by default, the certificate checked against the webpki roots
+//! and the host name) with a username, a
 //! password and a keep-alive interval, then publish payloads to topics at QoS
 //! 0, 1 or 2. Every request runs in a fresh instance, so opening a broker
 //! connection per request would cost a TCP and MQTT handshake each time, and
@@ -27,7 +29,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use rumqttc::{AsyncClient, Event, EventLoop, Incoming, MqttOptions, Outgoing, QoS};
+use rumqttc::{AsyncClient, Event, EventLoop, Incoming, MqttOptions, Outgoing, QoS, TlsConfiguration, Transport};
 use sha2::{Digest, Sha256};
 use tokio::sync::{oneshot, watch};
 
@@ -38,13 +40,15 @@ pub const DEFAULT_MAX_CONNECTIONS: usize = 64;
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a publish waits for the broker to acknowledge it.
 pub const PUBLISH_TIMEOUT: Duration = Duration::from_secs(30);
+/// The port of `mqtts://` addresses that name none.
+pub const DEFAULT_TLS_PORT: u16 = 8883;
 /// Capacity of the request channel between a client and its event loop.
 const CHANNEL_CAPACITY: usize = 64;
 
 /// Why an MQTT operation failed; the cases of Spin's `mqtt` error variant.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Error {
-    /// The address is not a valid `mqtt://host[:port]?client_id=…` URL (the
+    /// The address is not a valid `mqtt[s]://host[:port]?client_id=…` URL (the
     /// message says why, without credentials), or it is not allowed.
     #[error("invalid MQTT address: {0}")]
     InvalidAddress(String),
@@ -177,17 +181,31 @@ impl ConnectionPool {
 /// Client options from Spin's arguments. Address errors say what is wrong
 /// but never repeat the address (it may hold a password).
 fn options(address: &str, username: &str, password: &str, keep_alive_secs: u64) -> Result<MqttOptions, Error> {
-    let url = url::Url::parse(address).map_err(|e| Error::InvalidAddress(e.to_string()))?;
-    if url.scheme() != "mqtt" && url.scheme() != "tcp" {
-        return Err(Error::InvalidAddress(format!(
-            "scheme `{}` is not supported (use mqtt://host:port?client_id=…)",
-            url.scheme()
-        )));
-    }
+    let mut url = url::Url::parse(address).map_err(|e| Error::InvalidAddress(e.to_string()))?;
+    let tls = match url.scheme() {
+        "mqtt" | "tcp" => false,
+        "mqtts" | "ssl" => true,
+        other => {
+            return Err(Error::InvalidAddress(format!(
+                "scheme `{other}` is not supported (use mqtt://host:port?client_id=… or mqtts://…)"
+            )))
+        }
+    };
     if url.host_str().is_none_or(str::is_empty) {
         return Err(Error::InvalidAddress("the address has no host".to_string()));
     }
+    if tls {
+        // rumqttc would build its own TLS settings for `mqtts://` (and
+        // panic if the platform's certificates cannot be read): parse the
+        // plain form and set the transport here instead.
+        let port = url.port().unwrap_or(DEFAULT_TLS_PORT);
+        let plain = url.set_scheme("mqtt").and_then(|()| url.set_port(Some(port)).map_err(drop));
+        plain.map_err(|()| Error::InvalidAddress("cannot read the address as mqtts://host:port".to_string()))?;
+    }
     let mut options = MqttOptions::try_from(url).map_err(|e| Error::InvalidAddress(e.to_string()))?;
+    if tls {
+        options.set_transport(Transport::tls_with_config(tls_config()?));
+    }
     if options.client_id().is_empty() {
         return Err(Error::InvalidAddress("`client_id` is empty".to_string()));
     }
@@ -198,6 +216,19 @@ fn options(address: &str, username: &str, password: &str, keep_alive_secs: u64) 
     // a valid rumqttc keep-alive (only sub-second values are refused).
     options.set_keep_alive(Duration::from_secs(keep_alive_secs.min(u64::from(u16::MAX))));
     Ok(options)
+}
+
+/// The TLS settings of `mqtts://` connections: rustls with the ring
+/// provider, the webpki roots, and full certificate and name checks.
+fn tls_config() -> Result<TlsConfiguration, Error> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.into() };
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| Error::Other(format!("cannot configure TLS: {e}")))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(TlsConfiguration::Rustls(Arc::new(config)))
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -364,7 +395,7 @@ mod tests {
             "mqtt://127.0.0.1:1883",
             "mqtt://127.0.0.1:1883?client_id=",
             "http://127.0.0.1:1883?client_id=a",
-            "mqtts://127.0.0.1?client_id=a",
+            "mqtts://127.0.0.1",
             "mqtt://127.0.0.1?client_id=a&unknown=1",
         ] {
             assert!(matches!(options(bad, "", "", 30), Err(Error::InvalidAddress(_))), "{bad}");
@@ -373,8 +404,23 @@ mod tests {
 
     #[test]
     fn address_errors_do_not_repeat_credentials() {
-        let err = options("mqtts://user:hunter2@broker?client_id=a", "", "", 30).unwrap_err();
+        let err = options("mqtts://user:hunter2@broker", "", "", 30).unwrap_err();
         assert!(!err.to_string().contains("hunter2"), "{err}");
+    }
+
+    #[test]
+    fn mqtts_addresses_use_tls_on_port_8883_unless_told() {
+        let options = options("mqtts://broker.example.com?client_id=a", "", "", 30).unwrap();
+        assert_eq!(options.broker_address(), ("broker.example.com".to_string(), 8883));
+        assert!(matches!(options.transport(), Transport::Tls(TlsConfiguration::Rustls(_))));
+        let options = options_for("ssl://127.0.0.1:1884?client_id=a");
+        assert_eq!(options.broker_address(), ("127.0.0.1".to_string(), 1884));
+        assert!(matches!(options.transport(), Transport::Tls(_)));
+        assert!(matches!(options_for("mqtt://127.0.0.1?client_id=a").transport(), Transport::Tcp));
+    }
+
+    fn options_for(address: &str) -> MqttOptions {
+        options(address, "", "", 30).unwrap()
     }
 
     #[test]

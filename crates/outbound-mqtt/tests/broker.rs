@@ -143,3 +143,25 @@ async fn a_bad_address_is_invalid_address() {
     let err = pool.open("mqtt://127.0.0.1:1883", "", "", 30).await.unwrap_err();
     assert!(matches!(err, Error::InvalidAddress(_)), "{err:?}");
 }
+
+/// The local broker speaks plain MQTT only: an `mqtts://` connection to it
+/// fails the TLS handshake, which is the interface's connection error, and
+/// the plain connection beside it still publishes.
+#[tokio::test]
+async fn mqtts_to_a_plain_broker_is_a_connection_error() {
+    if !broker_available().await {
+        return;
+    }
+    let pool = ConnectionPool::default();
+    let address = format!("mqtts://{BROKER}?client_id={}", unique("tls"));
+    match pool.open(&address, "", "", 30).await {
+        Err(Error::ConnectionFailed(message)) => assert!(!message.is_empty()),
+        Err(other) => panic!("not a connection error: {other:?}"),
+        Ok(_) => panic!("a TLS session with a plain broker"),
+    }
+    let topic = unique("plain-beside-tls");
+    let mut events = subscribe(&topic).await;
+    let plain = pool.open(&format!("mqtt://{BROKER}?client_id={}", unique("plain")), "", "", 30).await.unwrap();
+    plain.publish(&topic, b"still plain".to_vec(), Qos::AtLeastOnce).await.unwrap();
+    assert_eq!(next_payload(&mut events).await, b"still plain");
+}

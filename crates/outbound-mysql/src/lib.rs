@@ -19,6 +19,13 @@
 //!   bytes whether the server answered in the text or binary protocol.
 //!   Dates, times, decimals and JSON come back as their text; a type without
 //!   a conversion is [`Value::Unsupported`].
+//! - **TLS on request.** `mysql_async`'s own URL options (`require_ssl`,
+//!   `verify_ca`, `verify_identity`, `built_in_roots`) work, over rustls with
+//!   the webpki roots; so does the MySQL client's `ssl-mode`
+//!   (`DISABLED`, `PREFERRED`, `REQUIRED`, `VERIFY_CA`, `VERIFY_IDENTITY`,
+//!   with their meaning, except that `PREFERRED` — which `mysql_async`
+//!   cannot express — connects without TLS). A server without TLS is then a
+//!   connection error, never a silent fallback.
 
 use std::collections::HashMap;
 use std::sync::Mutex as StdMutex;
@@ -199,11 +206,65 @@ impl Pools {
         if let Some(pool) = pools.get(address) {
             return Ok(pool.clone());
         }
-        let opts = Opts::from_url(address).map_err(|e| Error::ConnectionFailed(format!("invalid address: {e}")))?;
+        let opts = Opts::from_url(&translate_ssl_mode(address)?)
+            .map_err(|e| Error::ConnectionFailed(format!("invalid address: {e}")))?;
+        install_crypto_provider();
         let pool = Pool::new(opts);
         pools.insert(address.to_string(), pool.clone());
         Ok(pool)
     }
+}
+
+/// `mysql_async` builds its TLS configuration with rustls's process-wide
+/// crypto provider; make sure there is one (ring, as everywhere in Kiln),
+/// or rustls would panic when two providers are compiled in.
+fn install_crypto_provider() {
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        // An error means another provider is installed already: fine.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
+/// `address` with the MySQL client's `ssl-mode` (or `ssl_mode`) option
+/// spelled as the `mysql_async` options that mean the same:
+///
+/// | `ssl-mode` | TLS | certificate checked | name checked |
+/// |---|---|---|---|
+/// | `DISABLED`, `PREFERRED` | no | | |
+/// | `REQUIRED` | yes | no | no |
+/// | `VERIFY_CA` | yes | yes | no |
+/// | `VERIFY_IDENTITY` | yes | yes | yes |
+pub fn translate_ssl_mode(address: &str) -> Result<String, Error> {
+    let Ok(mut url) = url::Url::parse(address) else {
+        // `Opts::from_url` reports what is wrong with it.
+        return Ok(address.to_string());
+    };
+    let pairs: Vec<(String, String)> = url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+    let Some(position) = pairs.iter().rposition(|(k, _)| k == "ssl-mode" || k == "ssl_mode") else {
+        return Ok(address.to_string());
+    };
+    let mode = pairs[position].1.to_ascii_uppercase();
+    let options: &[(&str, &str)] = match mode.as_str() {
+        "DISABLED" | "PREFERRED" => &[],
+        "REQUIRED" => &[("require_ssl", "true"), ("verify_ca", "false"), ("verify_identity", "false")],
+        "VERIFY_CA" => &[("require_ssl", "true"), ("verify_ca", "true"), ("verify_identity", "false")],
+        "VERIFY_IDENTITY" => &[("require_ssl", "true"), ("verify_ca", "true"), ("verify_identity", "true")],
+        _ => {
+            return Err(Error::ConnectionFailed(format!(
+                "invalid address: ssl-mode `{}` is not one of DISABLED, PREFERRED, REQUIRED, VERIFY_CA, VERIFY_IDENTITY",
+                pairs[position].1
+            )))
+        }
+    };
+    let tls_keys = ["ssl-mode", "ssl_mode", "require_ssl", "verify_ca", "verify_identity"];
+    let kept = pairs.iter().filter(|(k, _)| !tls_keys.contains(&k.as_str()));
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    query.extend_pairs(kept.map(|(k, v)| (k.as_str(), v.as_str())));
+    query.extend_pairs(options.iter().copied());
+    let query = query.finish();
+    url.set_query((!query.is_empty()).then_some(query.as_str()));
+    Ok(url.to_string())
 }
 
 /// A connection taken from a pool; it goes back when dropped.

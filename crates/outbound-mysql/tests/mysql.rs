@@ -106,3 +106,61 @@ async fn errors_are_the_interface_cases() {
     let err = pools.open("mysql://root@127.0.0.1:1/test").await.err().expect("port 1 refuses");
     assert!(matches!(err, Error::ConnectionFailed(_)), "{err:?}");
 }
+
+#[test]
+fn ssl_mode_is_spelled_as_mysql_async_options() {
+    use kiln_outbound_mysql::translate_ssl_mode;
+    let base = "mysql://root@db.example:3306/test";
+    assert_eq!(translate_ssl_mode(base).unwrap(), base);
+    assert_eq!(translate_ssl_mode(&format!("{base}?ssl-mode=DISABLED")).unwrap(), base);
+    assert_eq!(translate_ssl_mode(&format!("{base}?ssl_mode=preferred")).unwrap(), base);
+    assert_eq!(
+        translate_ssl_mode(&format!("{base}?pool_max=4&ssl-mode=REQUIRED")).unwrap(),
+        format!("{base}?pool_max=4&require_ssl=true&verify_ca=false&verify_identity=false")
+    );
+    assert_eq!(
+        translate_ssl_mode(&format!("{base}?ssl-mode=VERIFY_CA")).unwrap(),
+        format!("{base}?require_ssl=true&verify_ca=true&verify_identity=false")
+    );
+    assert_eq!(
+        translate_ssl_mode(&format!("{base}?require_ssl=false&ssl-mode=VERIFY_IDENTITY")).unwrap(),
+        format!("{base}?require_ssl=true&verify_ca=true&verify_identity=true")
+    );
+    let err = translate_ssl_mode(&format!("{base}?ssl-mode=SOMETIMES")).unwrap_err();
+    assert!(matches!(&err, Error::ConnectionFailed(m) if m.contains("SOMETIMES")), "{err:?}");
+    // mysql_async's own options pass through untouched.
+    let own = format!("{base}?require_ssl=true");
+    assert_eq!(translate_ssl_mode(&own).unwrap(), own);
+}
+
+/// Demanding TLS from the local server: it works when the server has TLS
+/// (the session then has a cipher), and is a connection error that says so
+/// — not a panic — when it has none (MariaDB's default, `have_ssl=DISABLED`).
+#[tokio::test]
+async fn tls_against_the_local_server() {
+    if !available() {
+        return;
+    }
+    let pools = Pools::new();
+    let plain = pools.open(ADDRESS).await.unwrap();
+    let have_ssl = plain.query("SELECT @@have_ssl", vec![]).await.unwrap().rows;
+    let server_tls = have_ssl == vec![vec![Value::Str("YES".into())]];
+    drop(plain);
+    for option in ["ssl-mode=REQUIRED", "require_ssl=true&verify_ca=false&verify_identity=false"] {
+        let opened = pools.open(&format!("{ADDRESS}?{option}")).await;
+        if server_tls {
+            let conn = opened.unwrap_or_else(|e| panic!("{option}: {e}"));
+            let cipher = conn.query("SHOW SESSION STATUS LIKE 'Ssl_cipher'", vec![]).await.unwrap();
+            assert_ne!(cipher.rows[0][1], Value::Str(String::new()), "{option}: no cipher");
+        } else {
+            match opened {
+                Err(Error::ConnectionFailed(message)) => assert!(message.contains("SSL"), "{option}: {message}"),
+                Err(other) => panic!("{option}: not a connection error: {other:?}"),
+                Ok(_) => panic!("{option}: connected without TLS"),
+            }
+        }
+    }
+    // Plain connections still work beside them.
+    let conn = pools.open(&format!("{ADDRESS}?ssl-mode=DISABLED")).await.unwrap();
+    assert_eq!(conn.query("SELECT 1", vec![]).await.unwrap().rows, vec![vec![Value::Int32(1)]]);
+}

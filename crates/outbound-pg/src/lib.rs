@@ -4,7 +4,7 @@
 //! Spin guests open connections by address (`postgres://user@host:port/db`
 //! or the `host=… user=…` form) and run statements with typed parameters.
 //! The host bindings (Spin 1 `fermyon:spin/postgres`, `@2.0.0`,
-//! `spin:postgres/postgres@3.0.0` and `@4.0.0`) sit on top of
+//! `spin:postgres/postgres@3.0.0`, `@4.0.0` and `@4.2.0`) sit on top of
 //! [`Connection`], so nothing here knows wasmtime.
 //!
 //! Design:
@@ -23,11 +23,15 @@
 //!   encoded for the type PostgreSQL expects and refused, not coerced, when
 //!   they do not fit; a column type without a conversion comes back as
 //!   [`Value::Unsupported`].
-//! - **No TLS.** Connections are plain TCP; an address demanding TLS
-//!   (`sslmode=require`) fails with a connection error.
+//! - **TLS as libpq does it.** `sslmode` is `disable`, `prefer` (the
+//!   default), `require`, `verify-ca` or `verify-full`, with libpq's
+//!   meaning; certificates are checked against the webpki roots plus a CA
+//!   root the guest may supply ([`Pool::open_with_ca_root`]). See the `tls`
+//!   module.
 
 mod convert;
 mod error;
+mod tls;
 mod value;
 
 use std::collections::HashMap;
@@ -37,7 +41,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tokio_postgres::config::Host;
 use tokio_postgres::types::ToSql;
-use tokio_postgres::{Client, Config, NoTls};
+use tokio_postgres::{Client, Config};
 
 pub use error::{DbError, Error, QueryError};
 pub use value::{Bound, BoundKind, Column, DataType, Interval, RowSet, Value};
@@ -65,7 +69,7 @@ pub trait Connection: Send + Sync {
 /// checks. Unix-socket addresses are refused: they reach no host the
 /// manifest can grant.
 pub fn endpoints(address: &str) -> Result<Vec<(String, u16)>, Error> {
-    let config: Config = address.parse().map_err(|e| Error::ConnectionFailed(format!("invalid address: {e}")))?;
+    let (config, _) = parse(address)?;
     let ports = config.get_ports();
     let mut endpoints = Vec::new();
     for (i, host) in config.get_hosts().iter().enumerate() {
@@ -87,7 +91,23 @@ pub fn endpoints(address: &str) -> Result<Vec<(String, u16)>, Error> {
     Ok(endpoints)
 }
 
-/// Idle connections per address, shared by every component and request.
+/// An address's settings and the certificate check its `sslmode` asks for.
+fn parse(address: &str) -> Result<(Config, tls::Verification), Error> {
+    let (address, verification) = tls::split_sslmode(address);
+    let config = address
+        .parse()
+        .map_err(|e| Error::ConnectionFailed(format!("invalid address: {}", connect_error(&e))))?;
+    Ok((config, verification))
+}
+
+/// Checks that `pem` is a usable CA root (one or more PEM certificates)
+/// before a guest builds a connection with it.
+pub fn check_ca_root(pem: &str) -> Result<(), Error> {
+    tls::parse_ca_root(pem).map(drop)
+}
+
+/// Idle connections per address (and CA root), shared by every component
+/// and request.
 #[derive(Default)]
 pub struct Pool {
     idle: Arc<Mutex<HashMap<String, Vec<Client>>>>,
@@ -102,24 +122,37 @@ impl Pool {
     /// A connection to `address` for the caller alone: an idle one when
     /// there is one, a new one otherwise.
     pub async fn open(&self, address: &str) -> Result<PgConnection, Error> {
-        if let Some(client) = self.take_idle(address) {
-            return Ok(PgConnection::new(client, address, &self.idle));
+        self.open_with_ca_root(address, None).await
+    }
+
+    /// Like [`Pool::open`], trusting `ca_root` (PEM certificates) for TLS
+    /// besides the webpki roots. Connections opened with different CA roots
+    /// are pooled apart.
+    pub async fn open_with_ca_root(&self, address: &str, ca_root: Option<&str>) -> Result<PgConnection, Error> {
+        // The key must tell CA roots apart: a connection verified against
+        // one guest's CA is not one another guest's settings would accept.
+        let key = match ca_root {
+            None => address.to_string(),
+            Some(pem) => format!("{address}\0{pem}"),
+        };
+        if let Some(client) = self.take_idle(&key) {
+            return Ok(PgConnection::new(client, &key, &self.idle));
         }
-        let mut config: Config =
-            address.parse().map_err(|e| Error::ConnectionFailed(format!("invalid address: {e}")))?;
+        let (mut config, verification) = parse(address)?;
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(CONNECT_TIMEOUT);
         }
-        let (client, connection) = config.connect(NoTls).await.map_err(|e| {
+        let tls = tls::connector(verification, ca_root)?;
+        let (client, connection) = config.connect(tls).await.map_err(|e| {
             tracing::debug!(error = %e, "PostgreSQL connection failed");
-            Error::ConnectionFailed(e.to_string())
+            Error::ConnectionFailed(connect_error(&e))
         })?;
         tokio::spawn(async move {
             if let Err(e) = connection.await {
                 tracing::debug!(error = %e, "PostgreSQL connection closed with an error");
             }
         });
-        Ok(PgConnection::new(client, address, &self.idle))
+        Ok(PgConnection::new(client, &key, &self.idle))
     }
 
     fn take_idle(&self, address: &str) -> Option<Client> {
@@ -172,6 +205,16 @@ impl Drop for PgConnection {
                 clients.push(client);
             }
         });
+    }
+}
+
+/// A failed connection's (or address's) message, with the cause
+/// `tokio-postgres` keeps apart (`error performing TLS handshake: server
+/// does not support TLS`, `invalid value for option `sslmode``).
+fn connect_error(err: &tokio_postgres::Error) -> String {
+    match std::error::Error::source(err) {
+        Some(source) if !err.to_string().contains(&source.to_string()) => format!("{err}: {source}"),
+        _ => err.to_string(),
     }
 }
 

@@ -120,3 +120,85 @@ async fn pooled_connections_are_reused_without_open_transactions() {
     assert_eq!(rows.rows, vec![vec![Value::Int64(0)]], "the open transaction was rolled back");
     conn.execute(&format!("DROP TABLE {table}"), vec![]).await.unwrap();
 }
+
+#[test]
+fn verify_modes_are_accepted_addresses() {
+    for mode in ["disable", "prefer", "require", "verify-ca", "verify-full"] {
+        let address = format!("postgres://u@db.example:6543/x?sslmode={mode}");
+        assert_eq!(endpoints(&address).unwrap(), [("db.example".to_string(), 6543)], "{mode}");
+    }
+    assert!(matches!(endpoints("postgres://u@h/x?sslmode=sometimes"), Err(Error::ConnectionFailed(m)) if m.contains("sslmode")));
+}
+
+/// Whether the connection `conn` is encrypted, as the server sees it.
+async fn encrypted(conn: &dyn Connection) -> bool {
+    let rows = conn.query("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()", vec![]).await.unwrap();
+    rows.rows == vec![vec![Value::Boolean(true)]]
+}
+
+/// Expects `opened` to be a connection error whose message holds `needle`.
+fn refused(opened: Result<kiln_outbound_pg::PgConnection, Error>, needle: &str, what: &str) {
+    match opened {
+        Err(Error::ConnectionFailed(message)) => assert!(message.contains(needle), "{what}: {message}"),
+        Err(other) => panic!("{what}: not a connection error: {other:?}"),
+        Ok(_) => panic!("{what}: connected"),
+    }
+}
+
+/// `sslmode` as libpq means it, against whatever the local server offers:
+/// with TLS off, demanding it fails and `prefer` falls back to plain TCP;
+/// with TLS on (Debian's default: the self-signed "snakeoil" certificate
+/// for `localhost`), `prefer` and `require` encrypt, the `verify-*` modes
+/// refuse the unknown issuer until the certificate is given as CA root, and
+/// `verify-full` also wants the name to match.
+#[tokio::test]
+async fn sslmode_against_the_local_server() {
+    if !available() {
+        return;
+    }
+    let pool = Pool::new();
+    let plain = pool.open(&format!("{ADDRESS}?sslmode=disable")).await.unwrap();
+    assert!(!encrypted(&plain).await, "sslmode=disable");
+    let server_tls = plain.query("SHOW ssl", vec![]).await.unwrap().rows == vec![vec![Value::Str("on".into())]];
+    drop(plain);
+    if !server_tls {
+        for mode in ["require", "verify-ca", "verify-full"] {
+            refused(pool.open(&format!("{ADDRESS}?sslmode={mode}")).await, "TLS", mode);
+        }
+        let conn = pool.open(&format!("{ADDRESS}?sslmode=prefer")).await.unwrap();
+        assert!(!encrypted(&conn).await, "prefer falls back to plain TCP");
+        return;
+    }
+    for mode in ["prefer", "require"] {
+        let conn = pool.open(&format!("{ADDRESS}?sslmode={mode}")).await.unwrap();
+        assert!(encrypted(&conn).await, "sslmode={mode}");
+    }
+    assert!(encrypted(&pool.open(ADDRESS).await.unwrap()).await, "prefer is the default");
+    for mode in ["verify-ca", "verify-full"] {
+        refused(pool.open(&format!("{ADDRESS}?sslmode={mode}")).await, "certificate", mode);
+    }
+    let Ok(ca) = std::fs::read_to_string(SNAKEOIL) else {
+        eprintln!("SKIPPED (CA-root part): the server's certificate {SNAKEOIL} is not readable");
+        return;
+    };
+    let by_name = "postgres://postgres@localhost:5432/test";
+    let conn = pool.open_with_ca_root(&format!("{by_name}?sslmode=verify-full"), Some(&ca)).await.unwrap();
+    assert!(encrypted(&conn).await, "verify-full with the CA root");
+    let conn = pool.open_with_ca_root(&format!("{ADDRESS}?sslmode=verify-ca"), Some(&ca)).await.unwrap();
+    assert!(encrypted(&conn).await, "verify-ca ignores the name");
+    refused(
+        pool.open_with_ca_root(&format!("{ADDRESS}?sslmode=verify-full"), Some(&ca)).await,
+        "certificate",
+        "verify-full checks the name",
+    );
+}
+
+/// Debian's self-signed certificate, which PostgreSQL serves by default.
+const SNAKEOIL: &str = "/etc/ssl/certs/ssl-cert-snakeoil.pem";
+#[tokio::test]
+async fn a_bad_ca_root_is_refused_before_connecting() {
+    assert!(matches!(kiln_outbound_pg::check_ca_root("not PEM"), Err(Error::Other(_))));
+    let pool = Pool::new();
+    let opened = pool.open_with_ca_root(ADDRESS, Some("not PEM")).await;
+    assert!(matches!(opened, Err(Error::ConnectionFailed(m)) if m.contains("CA root")));
+}

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::error::{ErrorKind, Problem};
-use crate::model::{OutboundHttpConfig, RuntimeConfig};
+use crate::model::{BlockedNetwork, OutboundHttpConfig, RuntimeConfig};
 use crate::section::{Entries, Section};
 use crate::{paths, providers, stores};
 
@@ -28,11 +28,11 @@ struct RawDocument {
     #[serde(default)]
     config_provider: Vec<Spanned<Entries>>,
     outbound_http: Option<Spanned<Entries>>,
+    outbound_networking: Option<Spanned<Entries>>,
     // Spin sections Kiln does not implement. They are named here so that the
     // error says "not supported" rather than "unknown".
     llm_compute: Option<Spanned<toml::Value>>,
     client_tls: Option<Spanned<toml::Value>>,
-    outbound_networking: Option<Spanned<toml::Value>>,
     blob_store: Option<Spanned<toml::Value>>,
 }
 
@@ -97,6 +97,11 @@ pub(crate) fn parse(text: &str, base: &Path) -> Result<RuntimeConfig, Problem> {
         }
     };
 
+    let block_networks = match &raw.outbound_networking {
+        None => Vec::new(),
+        Some(table) => block_networks(&Section::new("outbound_networking", table))?,
+    };
+
     Ok(RuntimeConfig {
         path: None,
         state_dir: directory(raw.state_dir.as_ref(), base),
@@ -105,7 +110,52 @@ pub(crate) fn parse(text: &str, base: &Path) -> Result<RuntimeConfig, Problem> {
         sqlite_databases,
         variables_providers,
         outbound_http,
+        block_networks,
     })
+}
+
+#[derive(Deserialize)]
+struct OutboundNetworkingFields {
+    #[serde(default)]
+    block_networks: Vec<String>,
+}
+
+/// `[outbound_networking] block_networks`: each entry a CIDR range, a bare
+/// address, or `"private"`.
+fn block_networks(section: &Section<'_>) -> Result<Vec<BlockedNetwork>, Problem> {
+    section.check_fields(&["block_networks"])?;
+    let fields: OutboundNetworkingFields = section.deserialize(&[])?;
+    let span = section.value_span("block_networks").unwrap_or_else(|| section.span.clone());
+    fields
+        .block_networks
+        .iter()
+        .enumerate()
+        .map(|(i, entry)| {
+            parse_blocked(entry).ok_or_else(|| {
+                Problem::new(
+                    ErrorKind::Invalid,
+                    span.clone(),
+                    format!("outbound_networking.block_networks[{i}]"),
+                    format!(
+                        "`{entry}` is not a network: write a CIDR range (`10.0.0.0/8`, `fd00::/8`), \
+                         an IP address, or `private`"
+                    ),
+                )
+            })
+        })
+        .collect()
+}
+
+fn parse_blocked(entry: &str) -> Option<BlockedNetwork> {
+    let entry = entry.trim();
+    if entry.eq_ignore_ascii_case("private") {
+        return Some(BlockedNetwork::Private);
+    }
+    if let Ok(net) = entry.parse::<ipnet::IpNet>() {
+        return Some(BlockedNetwork::Net(net.trunc()));
+    }
+    let bare = entry.trim_start_matches('[').trim_end_matches(']');
+    bare.parse::<std::net::IpAddr>().ok().map(|ip| BlockedNetwork::Net(ipnet::IpNet::from(ip)))
 }
 
 /// `state_dir` / `log_dir`: an empty string means "unset", as in Spin.
@@ -126,11 +176,6 @@ fn reject_unsupported(raw: &RawDocument) -> Result<(), Problem> {
             "client_tls",
             &raw.client_tls,
             "outbound client TLS settings",
-        ),
-        (
-            "outbound_networking",
-            &raw.outbound_networking,
-            "outbound network blocking",
         ),
         ("blob_store", &raw.blob_store, "blob stores"),
     ];

@@ -18,6 +18,7 @@
 //! | `[sqlite_database.<label>]` | `type = "spin"` (`path`) |
 //! | `[[variables_provider]]`, `[[config_provider]]` | `type = "vault"` (`url`, `token`, `mount`, `prefix`), `"env"` (`prefix`, `dotenv_path`), `"static"` (`values`) |
 //! | `[outbound_http]` | `connection_pooling`, `max_concurrent_requests` |
+//! | `[outbound_networking]` | `block_networks`: CIDR ranges, addresses and `"private"` ([`BlockedNetwork`]) |
 //!
 //! Relative paths (`state_dir`, `log_dir`, `path`, `dotenv_path`) resolve
 //! against the folder holding the file, so a configuration means the same
@@ -35,7 +36,7 @@
 //!   `aws_dynamo`, `libsql` and `azure_key_vault` (the message lists the
 //!   supported types);
 //! - Spin sections Kiln does not implement (`llm_compute`, `client_tls`,
-//!   `outbound_networking`, `blob_store`).
+//!   `blob_store`).
 //!
 //! Every error is a [`RuntimeConfigError`] that displays as
 //! `file:line:column: field: message`, e.g.
@@ -60,7 +61,7 @@ use std::path::Path;
 
 pub use error::{ErrorKind, RuntimeConfigError};
 pub use model::{
-    KeyValueStoreConfig, OutboundHttpConfig, RuntimeConfig, SqliteDatabaseConfig,
+    BlockedNetwork, KeyValueStoreConfig, OutboundHttpConfig, RuntimeConfig, SqliteDatabaseConfig,
     VariablesProviderConfig,
 };
 

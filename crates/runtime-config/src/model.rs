@@ -28,6 +28,65 @@ pub struct RuntimeConfig {
     pub variables_providers: Vec<VariablesProviderConfig>,
     /// `[outbound_http]`, when present.
     pub outbound_http: Option<OutboundHttpConfig>,
+    /// `[outbound_networking] block_networks`, in file order (empty when
+    /// absent).
+    pub block_networks: Vec<BlockedNetwork>,
+}
+
+/// One entry of `[outbound_networking] block_networks`: addresses no guest
+/// may connect to, whatever its `allowed_outbound_hosts` say. Checked after
+/// name resolution, so a name that resolves into a blocked range is blocked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BlockedNetwork {
+    /// An address range such as `10.0.0.0/8` or `fd00::/8` (a bare address
+    /// is a range of one).
+    Net(ipnet::IpNet),
+    /// `"private"`: every non-public range — RFC 1918 (`10/8`, `172.16/12`,
+    /// `192.168/16`), carrier-grade NAT (`100.64/10`), link-local
+    /// (`169.254/16`, where cloud metadata services live; `fe80::/10`) and
+    /// IPv6 unique local (`fc00::/7`). Loopback is not included: block
+    /// `127.0.0.0/8` and `::1/128` explicitly if you mean it.
+    Private,
+}
+
+impl BlockedNetwork {
+    /// Whether `ip` falls in this network. IPv4-mapped IPv6 addresses
+    /// (`::ffff:10.0.0.1`) are checked as the IPv4 address they carry.
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        let ip = match ip {
+            std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().map(std::net::IpAddr::V4).unwrap_or(ip),
+            v4 => v4,
+        };
+        match self {
+            Self::Net(net) => match (net, ip) {
+                // A mapped range written in IPv6 still matches its IPv4 form.
+                (ipnet::IpNet::V6(v6net), std::net::IpAddr::V4(v4)) => v6net.contains(&v4.to_ipv6_mapped()),
+                _ => net.contains(&ip),
+            },
+            Self::Private => PRIVATE_RANGES.iter().any(|range| {
+                range.parse::<ipnet::IpNet>().is_ok_and(|net| net.contains(&ip))
+            }),
+        }
+    }
+}
+
+const PRIVATE_RANGES: &[&str] = &[
+    "10.0.0.0/8",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+    "100.64.0.0/10",
+    "169.254.0.0/16",
+    "fc00::/7",
+    "fe80::/10",
+];
+
+impl fmt::Display for BlockedNetwork {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Net(net) => write!(f, "{net}"),
+            Self::Private => f.write_str("private"),
+        }
+    }
 }
 
 /// The backend of one key-value store label.

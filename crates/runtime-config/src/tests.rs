@@ -456,3 +456,37 @@ fn parse_file_reads_and_names_the_file() {
     );
     assert!(std::error::Error::source(&e).is_some());
 }
+
+#[test]
+fn block_networks_parse_and_match_after_normalising() {
+    let config = parse(
+        "[outbound_networking]\nblock_networks = [\"private\", \"1.2.3.0/24\", \"8.8.8.8\", \"[2001:db8::1]\", \"127.0.0.5/8\"]\n",
+    );
+    let blocked = |ip: &str| {
+        let ip: std::net::IpAddr = ip.parse().unwrap();
+        config.block_networks.iter().any(|n| n.contains(ip))
+    };
+    assert_eq!(config.block_networks.len(), 5);
+    assert_eq!(config.block_networks[0], BlockedNetwork::Private);
+    // Host bits are dropped: `127.0.0.5/8` means 127.0.0.0/8.
+    assert_eq!(config.block_networks[4].to_string(), "127.0.0.0/8");
+    for ip in ["10.1.2.3", "172.20.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1", "fd00::1", "fe80::1",
+        "1.2.3.200", "8.8.8.8", "2001:db8::1", "127.0.0.1", "::ffff:10.0.0.1", "::ffff:1.2.3.4", "::ffff:127.0.0.1"]
+    {
+        assert!(blocked(ip), "{ip} should be blocked");
+    }
+    for ip in ["1.2.4.1", "8.8.4.4", "172.32.0.1", "2001:db8::2", "::1", "93.184.216.34"] {
+        assert!(!blocked(ip), "{ip} should not be blocked");
+    }
+    assert!(parse("").block_networks.is_empty());
+}
+
+#[test]
+fn block_networks_errors_name_the_entry() {
+    let e = error("[outbound_networking]\nblock_networks = [\"10.0.0.0/8\", \"intranet\"]\n");
+    assert_eq!(e.field(), Some("outbound_networking.block_networks[1]"));
+    assert_eq!(e.line(), Some(2));
+    assert!(e.message().contains("`intranet` is not a network"), "{e}");
+    let e = error("[outbound_networking]\nblock_network = [\"10.0.0.0/8\"]\n");
+    assert!(e.message().contains("unknown field `block_network`"), "{e}");
+}

@@ -27,14 +27,7 @@ pub fn text(status: http::StatusCode, text: impl Into<Bytes>) -> http::Response<
     response
 }
 
-/// Headers a guest may not set on a response it hands over whole (WAGI,
-/// Spin 1): hop-by-hop ones and those framing the body, which the server
-/// produces itself from the body it sends.
-pub fn is_host_managed(name: &http::HeaderName) -> bool {
-    const MANAGED: &[&str] =
-        &["connection", "content-length", "keep-alive", "te", "trailer", "transfer-encoding", "upgrade"];
-    MANAGED.contains(&name.as_str()) || name.as_str().starts_with("proxy-")
-}
+pub use kiln_cgi::is_host_managed;
 
 /// Request body handed to the executors: a client's body from hyper, or a
 /// guest's outgoing body for requests it sends to its own app in-process.

@@ -11,16 +11,19 @@
 //!    `wasi:http/incoming-handler`; [`wasi_http_p3`] does the same through
 //!    the Preview 3 `wasi:http/handler`; [`wagi`] runs a core module CGI-style.
 //! 3. A trap or a failed instantiation answers 500 for that request only and
-//!    is logged with the component id.
+//!    is logged with the component id; an instance that outlives the request
+//!    timeout is stopped (504). [`limits`] bounds what clients may send and
+//!    how many requests run at once.
 //!
 //! [`HttpTrigger::prepare`] compiles and pre-links every component once, at
 //! startup, so the per-request work is instantiation and the call itself.
 
 pub mod body;
-pub mod cgi;
+mod direct;
 mod in_process;
+pub mod limits;
 mod prepare;
-pub mod routes;
+pub mod reuse;
 pub mod server;
 pub mod spin_headers;
 pub mod spin_inbound;
@@ -28,5 +31,11 @@ pub mod wagi;
 pub mod wasi_http;
 pub mod wasi_http_p3;
 
+/// CGI (WAGI) request variables and response parsing.
+pub use kiln_cgi as cgi;
+/// Spin route patterns and the router.
+pub use kiln_routing as routes;
 pub use prepare::{settings as instance_settings, HttpTrigger, InstanceSettings, LogOptions, PrepareError};
+pub use limits::HttpLimits;
+pub use reuse::InstanceReuse;
 pub use server::{serve, ServeOptions};

@@ -86,6 +86,8 @@ pub struct HttpTrigger {
     pub(crate) components: HashMap<String, Handler>,
     /// Where [`crate::server::serve`] installs the in-process dispatcher.
     pub(crate) in_process: kiln_world::InProcessSlot,
+    /// Request limits, set by [`crate::server::serve`].
+    pub(crate) limits: std::sync::OnceLock<crate::limits::HttpLimits>,
 }
 
 /// Per-component settings every instance of it gets (public for the other
@@ -101,6 +103,8 @@ pub struct InstanceSettings {
     pub logs: ComponentLogs,
     /// What it was granted.
     pub caps: Arc<ComponentCapabilities>,
+    /// Memory and run-time limits of each instance.
+    pub limits: kiln_engine::InstanceLimits,
 }
 
 impl InstanceSettings {
@@ -123,18 +127,33 @@ impl InstanceSettings {
         linker.instantiate_pre(component).map_err(|e| format!("cannot link imports: {e:#}"))
     }
 
-    /// A fresh store for one instance of the component.
+    /// These settings with other instance limits (the engine's, see
+    /// [`kiln_engine::KilnEngine::instance_limits`]).
+    pub fn with_limits(mut self, limits: kiln_engine::InstanceLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// A fresh store for one instance of the component, its memory capped
+    /// and its epoch deadline armed (see [`kiln_engine::InstanceLimits::arm`]).
     pub fn new_store(&self, engine: &wasmtime::Engine) -> wasmtime::Result<Store<HostState>> {
+        Ok(self.new_store_with_deadline(engine)?.0)
+    }
+
+    /// Like [`Self::new_store`], also returning the instance's deadline, for
+    /// [`kiln_engine::Deadline::run`] around everything the instance does.
+    pub fn new_store_with_deadline(
+        &self,
+        engine: &wasmtime::Engine,
+    ) -> wasmtime::Result<(Store<HostState>, kiln_engine::Deadline)> {
         let mut state = HostState::builder(self.id.clone());
         self.wasi(state.wasi())?;
         state.capabilities(self.caps.clone());
+        state.max_memory(self.limits.max_memory);
         let mut store = Store::new(engine, state.build());
         store.limiter(|s| s.limits());
-        // Yield to the scheduler every epoch tick so a busy guest cannot
-        // starve the other requests on its worker thread.
-        store.set_epoch_deadline(1);
-        store.epoch_deadline_async_yield_and_update(1);
-        Ok(store)
+        let deadline = self.limits.arm(&mut store);
+        Ok((store, deadline))
     }
 
     /// A WASI builder with the component's environment, files and stdio.
@@ -167,9 +186,10 @@ impl HttpTrigger {
         let base_linker = kiln_world::linker::base_linker(engine.wasmtime()).map_err(|e| {
             PrepareError::Component { id: "*".into(), message: format!("linker: {e:#}") }
         })?;
-        let mut http: HashMap<String, Handler> = HashMap::new();
-        let mut wagi: HashMap<String, Arc<WagiHandler>> = HashMap::new();
-        let mut routes = Vec::new();
+        // Walk the triggers first (cheap, and failing in manifest order),
+        // then compile every component at once, then route.
+        let mut jobs: Vec<Job> = Vec::new();
+        let mut planned: Vec<(String, Planned)> = Vec::new();
         for trigger in app.http_triggers() {
             let route = match &trigger.route {
                 HttpRoute::Path(route) => route.clone(),
@@ -182,10 +202,9 @@ impl HttpTrigger {
                 continue;
             }
             if let Some(response) = &trigger.static_response {
-                if private {
-                    continue;
+                if !private {
+                    planned.push((route, Planned::Static(response.clone())));
                 }
-                routes.push((route, Handler::Static(response.clone())));
                 continue;
             }
             let Some(id) = trigger.component.as_deref() else { continue };
@@ -193,43 +212,68 @@ impl HttpTrigger {
                 route: route.clone(),
                 id: id.to_string(),
             })?;
-            let handler = match &trigger.executor {
-                HttpExecutor::Http => match http.get(id) {
-                    Some(h) => h.clone(),
-                    None => {
-                        let settings = settings(component, logs, caps)?;
-                        let bytes = read_source(id, &component.source)?;
-                        let h = http_handler(engine, &base_linker, &bytes, settings)
-                            .map_err(|message| PrepareError::Component { id: id.into(), message })?;
-                        http.insert(id.to_string(), h.clone());
-                        h
-                    }
-                },
-                HttpExecutor::Wagi(config) => {
-                    let handler = match wagi.get(id) {
-                        Some(h) => h.clone(),
-                        None => {
-                            let settings = settings(component, logs, caps)?;
-                            let bytes = read_source(id, &component.source)?;
-                            let h = Arc::new(WagiHandler::new(engine, &bytes, config.clone(), settings)
-                                .map_err(|message| PrepareError::Component { id: id.into(), message })?);
-                            wagi.insert(id.to_string(), h.clone());
-                            h
-                        }
-                    };
-                    Handler::Wagi(handler)
+            let wagi = match &trigger.executor {
+                HttpExecutor::Http => None,
+                HttpExecutor::Wagi(config) => Some(config),
+            };
+            let index = match jobs.iter().position(|j| j.id == id && j.wagi.is_some() == wagi.is_some()) {
+                Some(index) => index,
+                None => {
+                    jobs.push(Job {
+                        id: id.to_string(),
+                        wagi: wagi.cloned(),
+                        settings: settings(component, logs, caps)?.with_limits(engine.instance_limits()),
+                        bytes: read_source(id, &component.source)?,
+                    });
+                    jobs.len() - 1
                 }
             };
             if !private {
-                routes.push((route, handler));
+                planned.push((route, Planned::Component(index)));
             }
         }
+        let ids: Vec<String> = jobs.iter().map(|j| j.id.clone()).collect();
+        let compiled = compile_all(engine, &base_linker, jobs)
+            .into_iter()
+            .zip(&ids)
+            .map(|(result, id)| result.map_err(|message| PrepareError::Component { id: id.clone(), message }))
+            .collect::<Result<Vec<Handler>, PrepareError>>()?;
+        let http: HashMap<String, Handler> = ids
+            .iter()
+            .zip(&compiled)
+            .filter(|(_, h)| !matches!(h, Handler::Wagi(_)))
+            .map(|(id, h)| (id.clone(), h.clone()))
+            .collect();
+        let routes = planned
+            .into_iter()
+            .map(|(route, planned)| match planned {
+                Planned::Static(response) => (route, Handler::Static(response)),
+                Planned::Component(index) => (route, compiled[index].clone()),
+            })
+            .collect();
         Ok(Self {
             router: Router::build(routes)?,
             app_name: app.name().to_string(),
             components: http,
             in_process: caps.in_process_http().clone(),
+            limits: std::sync::OnceLock::new(),
         })
+    }
+
+    /// Sets how Preview 3 components reuse instances (see [`crate::reuse`]);
+    /// other components always get a fresh instance per request.
+    pub fn with_instance_reuse(self, reuse: crate::reuse::InstanceReuse) -> Self {
+        for handler in self.components.values() {
+            if let Handler::WasiHttpP3(h) = handler {
+                h.set_reuse(reuse);
+            }
+        }
+        self
+    }
+
+    /// The request limits in force.
+    pub(crate) fn limits(&self) -> &crate::limits::HttpLimits {
+        self.limits.get_or_init(crate::limits::HttpLimits::default)
     }
 
     /// The routes served, `(route, what serves it)`, in manifest order.
@@ -248,6 +292,78 @@ impl HttpTrigger {
             })
             .collect()
     }
+}
+
+/// What a route will lead to, before the components are compiled.
+enum Planned {
+    Static(StaticResponse),
+    /// An index into the compile jobs.
+    Component(usize),
+}
+
+/// One component to compile: for the `http` executor, or WAGI with its
+/// settings.
+struct Job {
+    id: String,
+    wagi: Option<kiln_app::manifest::WagiConfig>,
+    settings: InstanceSettings,
+    bytes: Vec<u8>,
+}
+
+/// Compiles and pre-links `jobs` on all cores; results in the order of
+/// `jobs`. Jobs with identical bytes run one after another on one thread,
+/// so the second finds the first's compile cache entry instead of racing
+/// it for the same file.
+fn compile_all(
+    engine: &KilnEngine,
+    base: &wasmtime::component::Linker<HostState>,
+    jobs: Vec<Job>,
+) -> Vec<Result<Handler, String>> {
+    let count = jobs.len();
+    let mut groups: Vec<Vec<(usize, Job)>> = Vec::new();
+    for (index, job) in jobs.into_iter().enumerate() {
+        match groups.iter_mut().find(|g| g[0].1.bytes == job.bytes) {
+            Some(group) => group.push((index, job)),
+            None => groups.push(vec![(index, job)]),
+        }
+    }
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(groups.len());
+    let queue = std::sync::Mutex::new(groups);
+    let next = || queue.lock().map_or(None, |mut q| q.pop());
+    let compile = |job: Job| -> Result<Handler, String> {
+        let _span = tracing::debug_span!("compile", component = %job.id).entered();
+        match job.wagi {
+            None => http_handler(engine, base, &job.bytes, job.settings),
+            Some(config) => WagiHandler::new(engine, &job.bytes, config, job.settings)
+                .map(|h| Handler::Wagi(Arc::new(h))),
+        }
+    };
+    let mut results: Vec<Option<Result<Handler, String>>> = (0..count).map(|_| None).collect();
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    while let Some(group) = next() {
+                        for (index, job) in group {
+                            done.push((index, compile(job)));
+                        }
+                    }
+                    done
+                })
+            })
+            .collect();
+        for worker in workers {
+            match worker.join() {
+                Ok(done) => done.into_iter().for_each(|(index, result)| results[index] = Some(result)),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+    });
+    results
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|| Err("was not compiled".to_string())))
+        .collect()
 }
 
 /// Compiles a component for the HTTP executor and picks how to call it by
@@ -293,6 +409,7 @@ pub fn settings(
         files_root: component.files_root.clone(),
         logs: component_logs,
         caps: caps.for_component(&component.spec),
+        limits: kiln_engine::InstanceLimits::default(),
     })
 }
 

@@ -10,12 +10,13 @@ use http_body_util::BodyExt;
 use hyper::body::Incoming;
 
 use crate::body::RequestBody;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 
 use crate::body::{self, Body};
+use crate::limits::{self, Admission, HttpLimits};
 use crate::prepare::{Handler, HttpTrigger};
 use crate::routes::RouteMatch;
 use crate::wagi::WagiRequest;
@@ -31,11 +32,13 @@ pub const INFO_ROUTE: &str = "/.well-known/spin/info";
 pub struct ServeOptions {
     /// How long in-flight requests may take to finish after shutdown starts.
     pub drain_timeout: Duration,
+    /// What clients may send and how many requests run at once.
+    pub limits: HttpLimits,
 }
 
 impl Default for ServeOptions {
     fn default() -> Self {
-        Self { drain_timeout: Duration::from_secs(10) }
+        Self { drain_timeout: Duration::from_secs(10), limits: HttpLimits::default() }
     }
 }
 
@@ -49,7 +52,23 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let local = listener.local_addr()?;
     crate::in_process::install(&trigger, local);
-    let builder = auto::Builder::new(TokioExecutor::new());
+    let limits = options.limits.clone();
+    if trigger.limits.set(limits.clone()).is_err() {
+        tracing::debug!("limits already set; the app is served twice");
+    }
+    let admission = Arc::new(Admission::new(&limits));
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    // Request heads over the buffer size get 431; a client that trickles its
+    // head (slowloris) is cut off after the header read timeout.
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout)
+        .max_buf_size(limits.max_header_size.max(limits::MIN_HEADER_SIZE));
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_header_list_size(u32::try_from(limits.max_header_size).unwrap_or(u32::MAX));
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
@@ -67,14 +86,28 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let trigger = trigger.clone();
+        let admission = admission.clone();
         let service = hyper::service::service_fn(move |request| {
             let trigger = trigger.clone();
-            async move { Ok::<_, std::convert::Infallible>(dispatch(&trigger, request, client, local).await) }
+            let admission = admission.clone();
+            async move { Ok::<_, std::convert::Infallible>(admit(&trigger, &admission, request, client, local).await) }
         });
-        let connection = builder.serve_connection(TokioIo::new(stream), service).into_owned();
-        let connection = graceful.watch(connection);
+        let builder = builder.clone();
+        let watcher = graceful.watcher();
+        let first_byte_timeout = limits.header_read_timeout;
         tokio::spawn(async move {
-            if let Err(err) = connection.await {
+            // hyper's header timer runs once a request head has started; a
+            // client that connects and sends nothing is cut off here.
+            let mut first = [0u8; 1];
+            match tokio::time::timeout(first_byte_timeout, stream.peek(&mut first)).await {
+                Ok(Ok(n)) if n > 0 => {}
+                _ => {
+                    tracing::debug!(%client, "no request within the header read timeout; closing");
+                    return;
+                }
+            }
+            let connection = builder.serve_connection(TokioIo::new(stream), service).into_owned();
+            if let Err(err) = watcher.watch(connection).await {
                 tracing::debug!(%client, "connection ended: {err}");
             }
         });
@@ -88,6 +121,25 @@ pub async fn serve(
         }
     }
     Ok(())
+}
+
+/// Runs a client's request when the app has room for it (the host's own
+/// routes need none); the turn is held until the response body is sent.
+async fn admit(
+    trigger: &HttpTrigger,
+    admission: &Admission,
+    request: Request<Incoming>,
+    client: SocketAddr,
+    local: SocketAddr,
+) -> Response<Body> {
+    let path = request.uri().path();
+    if path == HEALTH_ROUTE || path == INFO_ROUTE {
+        return dispatch(trigger, request, client, local).await;
+    }
+    match admission.enter().await {
+        Ok(turn) => limits::hold_until_sent(dispatch(trigger, request, client, local).await, turn),
+        Err(busy) => busy,
+    }
 }
 
 /// Routes one request and runs its handler.
@@ -106,7 +158,7 @@ pub async fn dispatch(
 /// runs its handler.
 pub(crate) async fn route_request(
     trigger: &HttpTrigger,
-    mut request: Request<RequestBody>,
+    request: Request<RequestBody>,
     client: SocketAddr,
     local: SocketAddr,
 ) -> Response<Body> {
@@ -121,21 +173,54 @@ pub(crate) async fn route_request(
         return body::text(StatusCode::NOT_FOUND, "Not Found\n");
     };
     let authority = authority(&request, local);
+    let buffered = matches!(matched.handler, Handler::SpinInbound(_) | Handler::Wagi(_));
+    let body_limit = trigger.limits().body_limit(buffered);
+    if let Some(too_large) = limits::check_content_length(request.headers(), body_limit) {
+        return too_large;
+    }
+    let (request, exceeded) = match body_limit {
+        Some(limit) => {
+            let (parts, body) = request.into_parts();
+            let (body, exceeded) = limits::limit_body(body, limit);
+            (Request::from_parts(parts, body), Some(exceeded))
+        }
+        None => (request, None),
+    };
+    let response = run_handler(trigger, request, &matched, &authority, client, local).await;
+    // Whatever the guest made of its failed body read, the client sent too much.
+    if exceeded.is_some_and(|e| e.load(std::sync::atomic::Ordering::Relaxed)) {
+        tracing::debug!(path, "request body over the limit; answering 413");
+        return limits::too_large();
+    }
+    response
+}
+
+async fn run_handler(
+    trigger: &HttpTrigger,
+    mut request: Request<RequestBody>,
+    matched: &RouteMatch<'_, Handler>,
+    authority: &str,
+    client: SocketAddr,
+    local: SocketAddr,
+) -> Response<Body> {
     match matched.handler {
         Handler::Static(response) => static_response(response),
         Handler::WasiHttp(handler) => {
-            add_spin_context(&mut request, &matched, &authority, client);
+            add_spin_context(&mut request, matched, authority, client);
             handler.handle(request).await
         }
         Handler::WasiHttpP3(handler) => {
-            add_spin_context(&mut request, &matched, &authority, client);
+            add_spin_context(&mut request, matched, authority, client);
             handler.handle(request).await
         }
         Handler::SpinInbound(handler) => {
-            add_spin_context(&mut request, &matched, &authority, client);
+            add_spin_context(&mut request, matched, authority, client);
             handler.handle(request).await
         }
-        Handler::Wagi(handler) => wagi(handler, request, &matched, &authority, client, local).await,
+        Handler::Wagi(handler) => {
+            let max_output = trigger.limits().max_buffered_bytes;
+            wagi(handler, request, matched, authority, client, local, max_output).await
+        }
     }
 }
 
@@ -172,6 +257,7 @@ async fn wagi(
     authority: &str,
     client: SocketAddr,
     local: SocketAddr,
+    max_output: usize,
 ) -> Response<Body> {
     let (parts, incoming) = request.into_parts();
     let body = match incoming.collect().await {
@@ -202,7 +288,7 @@ async fn wagi(
     });
     let query = parts.uri.query().unwrap_or("").to_string();
     handler
-        .handle(WagiRequest { env, script_name: component_route, query, body })
+        .handle(WagiRequest { env, script_name: component_route, query, body, max_output })
         .await
 }
 

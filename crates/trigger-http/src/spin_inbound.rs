@@ -61,17 +61,18 @@ impl SpinInboundHandler {
         };
         match self.call(guest_request).await {
             Ok(response) => into_http(&self.settings.id, response),
-            Err(err) => {
-                tracing::error!(component = %self.settings.id, "request failed: {err:#}");
-                body::text(http::StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error\n")
-            }
+            Err(err) => crate::limits::failure(&self.settings.id, &err),
         }
     }
 
     async fn call(&self, request: Request) -> wasmtime::Result<Response> {
-        let mut store = self.settings.new_store(self.pre.engine())?;
-        let guest = self.pre.instantiate_async(&mut store).await?;
-        guest.fermyon_spin_inbound_http().call_handle_request(&mut store, &request).await
+        let (mut store, deadline) = self.settings.new_store_with_deadline(self.pre.engine())?;
+        deadline
+            .run(async {
+                let guest = self.pre.instantiate_async(&mut store).await?;
+                guest.fermyon_spin_inbound_http().call_handle_request(&mut store, &request).await
+            })
+            .await
     }
 }
 

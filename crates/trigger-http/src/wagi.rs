@@ -15,9 +15,6 @@ use crate::body::{self, Body};
 use crate::cgi;
 use crate::prepare::InstanceSettings;
 
-/// Most stdout a WAGI module may write for one response.
-const MAX_STDOUT: usize = 64 << 20;
-
 /// Store data of a WAGI instance.
 pub struct WagiState {
     wasi: WasiP1Ctx,
@@ -41,6 +38,9 @@ pub struct WagiRequest {
     pub query: String,
     /// The request body.
     pub body: Bytes,
+    /// Most stdout the module may write (the host buffers all of it); a
+    /// write beyond it fails in the guest.
+    pub max_output: usize,
 }
 
 impl WagiHandler {
@@ -74,13 +74,9 @@ impl WagiHandler {
 
     /// Runs the module for one request.
     pub async fn handle(&self, request: WagiRequest) -> http::Response<Body> {
-        let stdout = MemoryOutputPipe::new(MAX_STDOUT);
-        match self.run(request, stdout.clone()).await {
-            Ok(()) => {}
-            Err(err) => {
-                tracing::error!(component = %self.settings.id, "WAGI module failed: {err:#}");
-                return body::text(http::StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error\n");
-            }
+        let stdout = MemoryOutputPipe::new(request.max_output);
+        if let Err(err) = self.run(request, stdout.clone()).await {
+            return crate::limits::failure(&self.settings.id, &err.context("WAGI module failed"));
         }
         match cgi::parse_output(&stdout.contents()) {
             Ok(out) => {
@@ -107,15 +103,22 @@ impl WagiHandler {
             .stdout(stdout);
         let state = WagiState {
             wasi: wasi.build_p1(),
-            limits: StoreLimitsBuilder::new().trap_on_grow_failure(false).build(),
+            limits: StoreLimitsBuilder::new()
+                .memory_size(self.settings.limits.max_memory)
+                .trap_on_grow_failure(false)
+                .build(),
         };
         let mut store = Store::new(self.pre.module().engine(), state);
         store.limiter(|s| &mut s.limits);
-        store.set_epoch_deadline(1);
-        store.epoch_deadline_async_yield_and_update(1);
-        let instance = self.pre.instantiate_async(&mut store).await?;
-        let entry = instance.get_typed_func::<(), ()>(&mut store, &self.config.entrypoint)?;
-        match entry.call_async(&mut store, ()).await {
+        let deadline = self.settings.limits.arm(&mut store);
+        let result = deadline
+            .run(async {
+                let instance = self.pre.instantiate_async(&mut store).await?;
+                let entry = instance.get_typed_func::<(), ()>(&mut store, &self.config.entrypoint)?;
+                entry.call_async(&mut store, ()).await
+            })
+            .await;
+        match result {
             Ok(()) => Ok(()),
             Err(err) => match err.downcast_ref::<I32Exit>() {
                 Some(I32Exit(0)) => Ok(()),

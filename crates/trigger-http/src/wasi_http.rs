@@ -8,7 +8,7 @@ use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::WasiHttpView;
 
-use crate::body::{self, Body};
+use crate::body::Body;
 use crate::prepare::InstanceSettings;
 
 /// The export this executor calls, up to its patch version (any `0.2.x`).
@@ -37,10 +37,7 @@ impl WasiHttpHandler {
     pub async fn handle(&self, request: http::Request<crate::body::RequestBody>) -> http::Response<Body> {
         match self.try_handle(request).await {
             Ok(response) => response,
-            Err(err) => {
-                tracing::error!(component = %self.settings.id, "request failed: {err:#}");
-                body::text(http::StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error\n")
-            }
+            Err(err) => crate::limits::failure(&self.settings.id, &err),
         }
     }
 
@@ -48,7 +45,7 @@ impl WasiHttpHandler {
         &self,
         request: http::Request<crate::body::RequestBody>,
     ) -> wasmtime::Result<http::Response<Body>> {
-        let mut store = self.settings.new_store(self.pre.engine())?;
+        let (mut store, deadline) = self.settings.new_store_with_deadline(self.pre.engine())?;
 
         let (sender, receiver) = tokio::sync::oneshot::channel();
         let req = store.data_mut().http().new_incoming_request(Scheme::Http, request)?;
@@ -56,11 +53,11 @@ impl WasiHttpHandler {
         let pre = self.pre.clone();
         let id = self.settings.id.clone();
         // The guest keeps running after setting the response, to stream the
-        // body; the task owns the store until it returns.
-        let task = tokio::spawn(async move {
+        // body; the task owns the store until it returns or its deadline passes.
+        let task = tokio::spawn(deadline.run(async move {
             let proxy = pre.instantiate_async(&mut store).await?;
             proxy.wasi_http_incoming_handler().call_handle(&mut store, req, out).await
-        });
+        }));
         match receiver.await {
             Ok(Ok(response)) => {
                 tokio::spawn(async move {

@@ -1,5 +1,6 @@
-//! The `wasi:http/handler@0.3.x` (WASI Preview 3) executor: a fresh instance
-//! per request, bodies streamed both ways.
+//! The `wasi:http/handler@0.3.x` (WASI Preview 3) executor, bodies streamed
+//! both ways. Instances are reused across requests (see [`crate::reuse`])
+//! unless the reuse count is 1, which gives a fresh instance per request.
 //!
 //! Built on the experimental `p3` module of `wasmtime-wasi-http` 48. Unlike
 //! Preview 2, `handle` is an `async` function that *returns* the response;
@@ -15,8 +16,9 @@ use wasmtime::component::{Accessor, Component, Linker};
 use wasmtime_wasi_http::p3::bindings::ServicePre;
 use wasmtime_wasi_http::{WasiBody, WasiHttpView};
 
-use crate::body::{self, Body};
+use crate::body::Body;
 use crate::prepare::InstanceSettings;
+use crate::reuse::{InstanceReuse, Pool};
 
 /// The export this executor calls, up to its patch version (any `0.3.x`).
 pub const EXPORT_PREFIX: &str = "wasi:http/handler@0.3.";
@@ -24,7 +26,11 @@ pub const EXPORT_PREFIX: &str = "wasi:http/handler@0.3.";
 /// A compiled, pre-linked `wasi:http/handler@0.3.x` component.
 pub struct WasiHttpP3Handler {
     pre: ServicePre<HostState>,
-    pub(crate) settings: InstanceSettings,
+    pub(crate) settings: std::sync::Arc<InstanceSettings>,
+    /// Set once before serving (see [`Self::set_reuse`]); default otherwise.
+    reuse: std::sync::OnceLock<InstanceReuse>,
+    /// The live instances, created with the first request when reusing.
+    pool: std::sync::OnceLock<Pool>,
 }
 
 /// What the task running the guest reports before the guest is done.
@@ -45,38 +51,75 @@ impl WasiHttpP3Handler {
         let instance_pre = settings.prelink(base, component)?;
         let pre = ServicePre::new(instance_pre)
             .map_err(|e| format!("{EXPORT_PREFIX}x has an unexpected type: {e:#}"))?;
-        Ok(Self { pre, settings })
+        Ok(Self {
+            pre,
+            settings: std::sync::Arc::new(settings),
+            reuse: std::sync::OnceLock::new(),
+            pool: std::sync::OnceLock::new(),
+        })
     }
 
-    /// Runs one request in a fresh instance. Errors before the guest returned
-    /// a response become a 500, logged with the component id.
-    pub async fn handle(&self, request: http::Request<crate::body::RequestBody>) -> http::Response<Body> {
-        match self.try_handle(request).await {
-            Ok(response) => response,
-            Err(err) => {
-                tracing::error!(component = %self.settings.id, "request failed: {err:#}");
-                body::text(http::StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error\n")
-            }
+    /// Sets how instances are reused; only the first call before the first
+    /// request counts (later ones are logged and ignored).
+    pub(crate) fn set_reuse(&self, reuse: InstanceReuse) {
+        if self.reuse.set(reuse).is_err() || self.pool.get().is_some() {
+            tracing::debug!(component = %self.settings.id, "instance reuse already set");
         }
     }
 
+    /// The pool of live instances, or `None` for a fresh instance per request.
+    fn pool(&self) -> Option<&Pool> {
+        let reuse = *self.reuse.get_or_init(InstanceReuse::default);
+        reuse.reuses().then(|| {
+            self.pool.get_or_init(|| crate::reuse::pool(self.pre.clone(), self.settings.clone(), reuse))
+        })
+    }
+
+    /// Runs one request, in a reused instance or a fresh one. Errors before
+    /// the guest returned a response become a 500 (504 when it ran out of
+    /// time), logged with the component id.
+    pub async fn handle(&self, request: http::Request<crate::body::RequestBody>) -> http::Response<Body> {
+        let result = match self.pool() {
+            Some(pool) => pool.handle((), request).await.map_err(|e| self.timeout_as_timed_out(e)),
+            None => self.try_handle(request).await,
+        };
+        match result {
+            Ok(response) => {
+                response.map(|b| b.map_err(|e| std::io::Error::other(e.to_string())).boxed_unsync())
+            }
+            Err(err) => crate::limits::failure(&self.settings.id, &err),
+        }
+    }
+
+    /// The pool reports a request that ran out of time as its own error
+    /// type; this turns it into Kiln's, so the client gets a 504.
+    fn timeout_as_timed_out(&self, err: wasmtime::Error) -> wasmtime::Error {
+        match self.settings.limits.timeout {
+            Some(timeout) if err.is::<wasmtime_wasi_http::handler::ExpirationError>() => {
+                wasmtime::Error::new(kiln_engine::TimedOut(timeout))
+            }
+            _ => err,
+        }
+    }
+
+    /// Runs one request in a fresh instance.
     async fn try_handle(
         &self,
         request: http::Request<crate::body::RequestBody>,
-    ) -> wasmtime::Result<http::Response<Body>> {
-        let mut store = self.settings.new_store(self.pre.engine())?;
+    ) -> wasmtime::Result<http::Response<WasiBody>> {
+        let (mut store, deadline) = self.settings.new_store_with_deadline(self.pre.engine())?;
 
         let (sender, receiver) = tokio::sync::oneshot::channel::<Answer>();
         let pre = self.pre.clone();
         let id = self.settings.id.clone();
         // The guest keeps running after returning the response, to stream
         // the bodies; the task owns the store until the guest is done.
-        let task = tokio::spawn(async move {
+        let task = tokio::spawn(deadline.run(async move {
             let service = pre.instantiate_async(&mut store).await?;
             store
                 .run_concurrent(async move |accessor| run_guest(accessor, &service, request, sender).await)
                 .await?
-        });
+        }));
         match receiver.await {
             Ok(Ok(response)) => {
                 tokio::spawn(async move {
@@ -86,7 +129,7 @@ impl WasiHttpP3Handler {
                         Err(err) => tracing::error!(component = %id, "guest task failed: {err}"),
                     }
                 });
-                Ok(response.map(|b| b.map_err(|e| std::io::Error::other(e.to_string())).boxed_unsync()))
+                Ok(response)
             }
             Ok(Err(err)) => Err(err),
             Err(_) => match task.await {

@@ -79,15 +79,19 @@ impl AppCapabilities {
             resolver.add_component(id, &component.variables)?;
         }
         resolver.validate().await?;
+        let resolver = Arc::new(resolver);
+        let blocked = Arc::new(kiln_outbound_networking::BlockedNetworks::new(runtime_config.block_networks.clone()));
         let mut outbound = HashMap::new();
         for (id, component) in &manifest.components {
-            let policy = outbound_policy(&resolver, id, &component.allowed_outbound_hosts).await?;
+            let policy = outbound_policy(&resolver, id, &component.allowed_outbound_hosts)
+                .await?
+                .with_blocked_networks(blocked.clone());
             outbound.insert(id.clone(), Arc::new(policy));
         }
         Ok(Self {
             stores: Arc::new(StoreManager::new(stores)),
             databases: Arc::new(DatabaseManager::new(databases)),
-            variables: Arc::new(resolver),
+            variables: resolver,
             outbound,
             in_process: Default::default(),
         })
@@ -128,33 +132,51 @@ impl AppCapabilities {
     }
 }
 
-/// A component's `allowed_outbound_hosts` with `{{ variable }}` templates
-/// resolved against the component's own variables (once, at startup).
+/// A component's `allowed_outbound_hosts`. Entries with `{{ variable }}`
+/// templates over the component's variables are checked now (a missing
+/// variable stops the app) and rendered again whenever the policy is asked
+/// afresh, so a provider's changed value (Vault) moves the allowed host.
 async fn outbound_policy(
-    resolver: &Resolver,
+    resolver: &Arc<Resolver>,
     component: &str,
     entries: &[String],
 ) -> Result<OutboundPolicy, CapabilityError> {
     let error = |message: String| CapabilityError::Outbound { component: component.to_string(), message };
-    let mut resolved = Vec::with_capacity(entries.len());
     for entry in entries {
-        let template = kiln_variables::Template::parse(entry)
+        kiln_variables::Template::parse(entry)
             .map_err(|e| error(format!("allowed_outbound_hosts entry `{entry}`: {e}")))?;
-        let mut text = String::new();
-        for part in template.parts() {
-            match part {
-                kiln_variables::Part::Literal(literal) => text.push_str(literal),
-                kiln_variables::Part::Variable(name) => {
-                    let value = resolver.resolve(component, name).await.map_err(|e| {
-                        error(format!("allowed_outbound_hosts entry `{entry}`: variable `{name}`: {e}"))
-                    })?;
-                    text.push_str(&value);
+    }
+    let renderer = Arc::new(OutboundRenderer { resolver: resolver.clone(), component: component.to_string() });
+    OutboundPolicy::with_templates(entries, renderer).await.map_err(|e| error(e.to_string()))
+}
+
+/// Renders `allowed_outbound_hosts` templates over one component's variables.
+struct OutboundRenderer {
+    resolver: Arc<Resolver>,
+    component: String,
+}
+
+impl kiln_outbound_networking::TemplateRenderer for OutboundRenderer {
+    fn render<'a>(&'a self, entry: &'a str) -> kiln_outbound_networking::RenderFuture<'a> {
+        Box::pin(async move {
+            let template = kiln_variables::Template::parse(entry).map_err(|e| e.to_string())?;
+            let mut text = String::new();
+            for part in template.parts() {
+                match part {
+                    kiln_variables::Part::Literal(literal) => text.push_str(literal),
+                    kiln_variables::Part::Variable(name) => {
+                        let value = self
+                            .resolver
+                            .resolve(&self.component, name)
+                            .await
+                            .map_err(|e| format!("variable `{name}`: {e}"))?;
+                        text.push_str(&value);
+                    }
                 }
             }
-        }
-        resolved.push(text);
+            Ok(text)
+        })
     }
-    OutboundPolicy::new(resolved).map_err(|e| error(e.to_string()))
 }
 
 /// The `default` store in the state folder, then the runtime config's stores

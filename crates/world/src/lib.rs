@@ -18,7 +18,8 @@
 //!   by a Preview 3 guest — and kept apart because they reach the store
 //!   through an `Accessor` rather than `&mut HostState`.
 //! * [`rdbms`] implements outbound PostgreSQL (Spin 1, Spin 2,
-//!   `spin:postgres@3.0.0` and `@4.0.0`) and MySQL (Spin 1, Spin 2; Preview 3
+//!   `spin:postgres@3.0.0` and `@4.0.0`; Preview 3 `@4.2.0`, with TLS CA
+//!   roots, in [`postgres_p3`]) and MySQL (Spin 1, Spin 2; Preview 3
 //!   `spin:mysql/mysql@3.0.0` in [`mysql_p3`]) over
 //!   `kiln-outbound-pg` and `kiln-outbound-mysql`, for addresses the
 //!   component's `allowed_outbound_hosts` grants.
@@ -27,8 +28,8 @@
 //!   `kiln-outbound-mqtt`'s cached broker sessions, for brokers the
 //!   component's `allowed_outbound_hosts` lists.
 //! * [`unavailable`] links every other interface a component imports — the
-//!   rest of Spin's platform world (Redis, PostgreSQL, MySQL, MQTT, LLM, in
-//!   their Preview 3 versions too, …) — so SDK-built guests always
+//!   rest of Spin's platform world (LLM, interface versions newer than
+//!   Kiln's, …) — so SDK-built guests always
 //!   instantiate; each function answers with its interface's own error value
 //!   until a capability implements it.
 //! * [`redis`] and [`redis_p3`] implement outbound Redis (Spin 1
@@ -37,7 +38,7 @@
 //!   cached per address, for servers `allowed_outbound_hosts` lists.
 //! * [`spin_inbound`] holds the bindings for Spin 1 `fermyon:spin/inbound-http`
 //!   components, [`spin_inbound_redis`] those for Redis-trigger components
-//!   (`fermyon:spin/inbound-redis`).
+//!   (`fermyon:spin/inbound-redis`, Preview 3 `spin:redis/inbound-redis@3.0.0`).
 //! * [`stdio`] routes guest stdout/stderr to per-component log files and the
 //!   console.
 
@@ -50,6 +51,7 @@ pub mod mqtt_p3;
 pub mod mysql_p3;
 pub mod outbound_http;
 pub mod p3;
+pub mod postgres_p3;
 pub mod rdbms;
 pub mod redis;
 pub mod redis_p3;

@@ -38,6 +38,7 @@ pub fn base_linker(engine: &Engine) -> wasmtime::Result<Linker<HostState>> {
     crate::redis::add_to_linker(&mut linker)?;
     crate::redis_p3::add_to_linker(&mut linker)?;
     crate::mysql_p3::add_to_linker(&mut linker)?;
+    crate::postgres_p3::add_to_linker(&mut linker)?;
     Ok(linker)
 }
 
@@ -92,6 +93,7 @@ fn is_capability(import: &str) -> bool {
         crate::redis::INTERFACES,
         crate::redis_p3::INTERFACES,
         crate::mysql_p3::INTERFACES,
+        crate::postgres_p3::INTERFACES,
     ]
     .concat()
     .iter()
@@ -156,5 +158,10 @@ mod tests {
         assert!(!is_native("spin:sqlite/sqlite@4.0.0"));
         assert!(is_native("fermyon:spin/mqtt@2.0.0"));
         assert!(is_native("spin:mqtt/mqtt@3.0.0"));
+        // 4.2.0 (Preview 3) serves 4.1.0 imports; 4.0.0 has its own.
+        assert!(is_native("spin:postgres/postgres@4.2.0"));
+        assert!(is_native("spin:postgres/postgres@4.1.0"));
+        assert!(is_native("spin:postgres/postgres@4.0.0"));
+        assert!(!is_native("spin:postgres/postgres@4.3.0"));
     }
 }

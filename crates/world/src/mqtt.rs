@@ -78,9 +78,10 @@ impl From<v2::Qos> for Qos {
 }
 
 /// Whether the component may reach the broker `address` names: its
-/// `mqtt://host:port` (1883 when the port is left out) must be allowed.
-pub(crate) fn allowed(state: &HostState, address: &str) -> bool {
-    state.caps.outbound.allows_url(address)
+/// `mqtt://host:port` (1883 when the port is left out) must be allowed, and
+/// not lead into `block_networks`.
+pub(crate) async fn allowed(policy: &kiln_outbound_networking::OutboundPolicy, address: &str) -> bool {
+    policy.allows_connect_url(address).await
 }
 
 impl v2::Host for HostState {}
@@ -93,7 +94,7 @@ impl v2::HostConnection for HostState {
         password: String,
         keep_alive_interval_in_secs: u64,
     ) -> Trappable<Result<Resource<ConnectionHandle>, v2::Error>> {
-        if !allowed(self, &address) {
+        if !allowed(&self.caps.outbound, &address).await {
             tracing::debug!(component = %self.component_id, "MQTT address not allowed by allowed_outbound_hosts");
             return Ok(Err(v2::Error::InvalidAddress));
         }
@@ -141,14 +142,15 @@ mod tests {
         builder.build()
     }
 
-    #[test]
-    fn only_listed_brokers_are_allowed() {
+    #[tokio::test]
+    async fn only_listed_brokers_are_allowed() {
         let state = state(&["mqtt://127.0.0.1:1883", "mqtt://broker.example.com"]);
-        assert!(allowed(&state, "mqtt://127.0.0.1:1883?client_id=a"));
-        assert!(allowed(&state, "mqtt://broker.example.com?client_id=a"));
-        assert!(!allowed(&state, "mqtt://127.0.0.1:1884?client_id=a"));
-        assert!(!allowed(&state, "mqtt://10.0.0.1:1883?client_id=a"));
-        assert!(!allowed(&state, "not a url"));
+        let policy = &state.caps.outbound;
+        assert!(allowed(policy, "mqtt://127.0.0.1:1883?client_id=a").await);
+        assert!(allowed(policy, "mqtt://broker.example.com?client_id=a").await);
+        assert!(!allowed(policy, "mqtt://127.0.0.1:1884?client_id=a").await);
+        assert!(!allowed(policy, "mqtt://10.0.0.1:1883?client_id=a").await);
+        assert!(!allowed(policy, "not a url").await);
     }
 
     #[tokio::test]

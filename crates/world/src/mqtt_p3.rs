@@ -72,12 +72,12 @@ impl<T> v3::HostConnectionWithStore<T> for HasSelf<HostState> {
         password: String,
         keep_alive_interval_in_secs: u64,
     ) -> Outcome<Resource<ConnectionHandle>> {
-        let (allowed, component) =
+        let (policy, component) =
             accessor.with(|mut access| {
                 let state = access.get();
-                (crate::mqtt::allowed(state, &address), state.component_id.clone())
+                (state.caps.outbound.clone(), state.component_id.clone())
             });
-        if !allowed {
+        if !crate::mqtt::allowed(&policy, &address).await {
             tracing::debug!(%component, "MQTT address not allowed by allowed_outbound_hosts");
             return Ok(Err(v3::Error::InvalidAddress));
         }

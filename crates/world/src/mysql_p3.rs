@@ -146,14 +146,11 @@ impl<T> v3::HostConnectionWithStore<T> for HasSelf<HostState> {
         accessor: &Accessor<T, Self>,
         address: String,
     ) -> Outcome<Resource<MysqlConnectionHandle>> {
-        let (allowed, component) = accessor.with(|mut access| {
-            let state = access.get();
-            (
-                crate::rdbms::mysql_allowed(state, &address),
-                state.component_id.clone(),
-            )
-        });
-        if let Err(err) = allowed {
+        let (policy, component) = accessor.with(|mut access| {
+        let state = access.get();
+        (state.caps.outbound.clone(), state.component_id.clone())
+    });
+    if let Err(err) = crate::rdbms::mysql_allowed(&policy, &address).await {
             tracing::info!(%component, "outbound MySQL denied or malformed address: {err}");
             return Ok(Err(v3_error(err)));
         }

@@ -1,6 +1,7 @@
 //! Outbound relational databases: PostgreSQL (Spin 1 `fermyon:spin/postgres`,
 //! `fermyon:spin/postgres@2.0.0`, `spin:postgres/postgres@3.0.0` and
-//! `@4.0.0`) over [`kiln_outbound_pg`], and MySQL (Spin 1
+//! `@4.0.0`; Preview 3's `@4.2.0` is in [`crate::postgres_p3`], over the
+//! same pool, checks and conversions) over [`kiln_outbound_pg`], and MySQL (Spin 1
 //! `fermyon:spin/mysql` and `fermyon:spin/mysql@2.0.0`) over
 //! [`kiln_outbound_mysql`].
 //!
@@ -16,6 +17,7 @@
 use std::sync::{Arc, LazyLock};
 
 use kiln_outbound_mysql as mysql;
+use kiln_outbound_networking::OutboundPolicy;
 use kiln_outbound_pg as pg;
 use wasmtime::component::{HasSelf, Linker, Resource};
 
@@ -61,19 +63,37 @@ static PG_POOL: LazyLock<pg::Pool> = LazyLock::new(pg::Pool::new);
 static MYSQL_POOLS: LazyLock<mysql::Pools> = LazyLock::new(mysql::Pools::new);
 
 /// A PostgreSQL connection as a guest holds it (every interface version).
-pub struct PgConnectionHandle(Arc<dyn pg::Connection>);
+pub struct PgConnectionHandle(pub(crate) Arc<dyn pg::Connection>);
 
 /// A MySQL connection as a guest holds it.
 pub struct MysqlConnectionHandle(pub(crate) Arc<dyn mysql::Connection>);
 
 /// Whether `state`'s component may reach the MySQL server at `address`
 /// (shared with [`crate::mysql_p3`]); a refusal is `connection-failed`.
-pub(crate) fn mysql_allowed(state: &HostState, address: &str) -> Result<(), mysql::Error> {
+pub(crate) async fn mysql_allowed(policy: &OutboundPolicy, address: &str) -> Result<(), mysql::Error> {
     let (host, port) = mysql::endpoint(address)?;
-    if !state.caps.outbound.allows("mysql", &host, port) {
+    if !policy.allows_connect("mysql", &host, port).await {
         return Err(mysql::Error::ConnectionFailed(not_allowed("mysql", &host, port)));
     }
     Ok(())
+}
+
+/// Whether `state`'s component may reach every PostgreSQL host and port
+/// `address` names (shared with [`crate::postgres_p3`]); a refusal is
+/// `connection-failed`.
+pub(crate) async fn pg_allowed(policy: &OutboundPolicy, address: &str) -> Result<(), pg::Error> {
+    for (host, port) in pg::endpoints(address)? {
+        if !policy.allows_connect("postgres", &host, port).await {
+            return Err(pg::Error::ConnectionFailed(not_allowed("postgres", &host, port)));
+        }
+    }
+    Ok(())
+}
+
+/// A PostgreSQL connection from the process-wide pool for `address`,
+/// trusting `ca_root` for TLS (no permission check).
+pub(crate) async fn pg_pooled(address: &str, ca_root: Option<&str>) -> Result<Arc<dyn pg::Connection>, pg::Error> {
+    Ok(Arc::new(PG_POOL.open_with_ca_root(address, ca_root).await?))
 }
 
 /// A connection from the process-wide pool for `address` (no permission check).
@@ -89,29 +109,32 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
 type Trappable<T> = wasmtime::Result<T>;
 
 fn not_allowed(scheme: &str, host: &str, port: u16) -> String {
-    format!("{scheme}://{host}:{port} is not allowed by the component's allowed_outbound_hosts")
+    format!("{scheme}://{host}:{port} is not allowed by the component's allowed_outbound_hosts, or is in block_networks")
 }
 
 impl HostState {
-    async fn open_pg(&mut self, address: &str) -> Result<Resource<PgConnectionHandle>, pg::Error> {
-        for (host, port) in pg::endpoints(address)? {
-            if !self.caps.outbound.allows("postgres", &host, port) {
-                return Err(pg::Error::ConnectionFailed(not_allowed("postgres", &host, port)));
-            }
-        }
-        let connection = PG_POOL.open(address).await?;
-        self.table.push(PgConnectionHandle(Arc::new(connection))).map_err(|e| pg::Error::Other(e.to_string()))
+    pub(crate) async fn open_pg(&mut self, address: &str) -> Result<Resource<PgConnectionHandle>, pg::Error> {
+        self.open_pg_with_ca_root(address, None).await
     }
 
-    fn pg(&self, handle: &Resource<PgConnectionHandle>) -> wasmtime::Result<Arc<dyn pg::Connection>> {
+    /// Opens a connection for the guest after the permission check,
+    /// trusting `ca_root` (PEM) for TLS when given.
+    pub(crate) async fn open_pg_with_ca_root(
+        &mut self,
+        address: &str,
+        ca_root: Option<&str>,
+    ) -> Result<Resource<PgConnectionHandle>, pg::Error> {
+        pg_allowed(&self.caps.outbound, address).await?;
+        let connection = pg_pooled(address, ca_root).await?;
+        self.table.push(PgConnectionHandle(connection)).map_err(|e| pg::Error::Other(e.to_string()))
+    }
+
+    pub(crate) fn pg(&self, handle: &Resource<PgConnectionHandle>) -> wasmtime::Result<Arc<dyn pg::Connection>> {
         Ok(self.table.get(handle)?.0.clone())
     }
 
     async fn open_mysql(&mut self, address: &str) -> Result<Resource<MysqlConnectionHandle>, mysql::Error> {
-        let (host, port) = mysql::endpoint(address)?;
-        if !self.caps.outbound.allows("mysql", &host, port) {
-            return Err(mysql::Error::ConnectionFailed(not_allowed("mysql", &host, port)));
-        }
+        mysql_allowed(&self.caps.outbound, address).await?;
         let connection = MYSQL_POOLS.open(address).await?;
         self.table.push(MysqlConnectionHandle(Arc::new(connection))).map_err(|e| mysql::Error::Other(e.to_string()))
     }
@@ -745,148 +768,166 @@ impl v3::HostConnection for HostState {
 
 // ---- spin:postgres/postgres@4.0.0 ------------------------------------------
 
-fn bound_kind_from(kind: v4::RangeBoundKind) -> pg::BoundKind {
-    match kind {
-        v4::RangeBoundKind::Inclusive => pg::BoundKind::Inclusive,
-        v4::RangeBoundKind::Exclusive => pg::BoundKind::Exclusive,
-    }
-}
+/// Conversions between [`kiln_outbound_pg`]'s values and a
+/// `spin:postgres/postgres@4.x` interface's types. 4.0.0 and 4.2.0 (Preview
+/// 3, in [`crate::postgres_p3`]) declare the same types, but bindgen
+/// generates each version's apart, so the code is stamped out per version.
+macro_rules! pg_v4_conversions {
+    ($($v4:ident)::+) => {
+        use kiln_outbound_pg as pg;
+        use $($v4)::+ as v4;
 
-fn bound_kind_to(kind: pg::BoundKind) -> v4::RangeBoundKind {
-    match kind {
-        pg::BoundKind::Inclusive => v4::RangeBoundKind::Inclusive,
-        pg::BoundKind::Exclusive => v4::RangeBoundKind::Exclusive,
-    }
-}
-
-type V4Bound<T> = Option<(T, v4::RangeBoundKind)>;
-
-fn range_from<T>((lo, hi): (V4Bound<T>, V4Bound<T>)) -> (pg::Bound<T>, pg::Bound<T>) {
-    let bound = |b: V4Bound<T>| b.map(|(v, k)| (v, bound_kind_from(k)));
-    (bound(lo), bound(hi))
-}
-
-fn range_to<T>((lo, hi): (pg::Bound<T>, pg::Bound<T>)) -> (V4Bound<T>, V4Bound<T>) {
-    let bound = |b: pg::Bound<T>| b.map(|(v, k)| (v, bound_kind_to(k)));
-    (bound(lo), bound(hi))
-}
-
-fn pg_param_v4(value: v4::ParameterValue) -> pg::Value {
-    use v4::ParameterValue as P;
-    match value {
-        P::Boolean(v) => pg::Value::Boolean(v),
-        P::Int8(v) => pg::Value::Int8(v),
-        P::Int16(v) => pg::Value::Int16(v),
-        P::Int32(v) => pg::Value::Int32(v),
-        P::Int64(v) => pg::Value::Int64(v),
-        P::Floating32(v) => pg::Value::Floating32(v),
-        P::Floating64(v) => pg::Value::Floating64(v),
-        P::Str(v) => pg::Value::Str(v),
-        P::Binary(v) => pg::Value::Binary(v),
-        P::Date(v) => pg::Value::Date(v),
-        P::Time(v) => pg::Value::Time(v),
-        P::Datetime(v) => pg::Value::Datetime(v),
-        P::Timestamp(v) => pg::Value::Timestamp(v),
-        P::Uuid(v) => pg::Value::Uuid(v),
-        P::Jsonb(v) => pg::Value::Jsonb(v),
-        P::Decimal(v) => pg::Value::Decimal(v),
-        P::RangeInt32(r) => pg::Value::RangeInt32(range_from(r)),
-        P::RangeInt64(r) => pg::Value::RangeInt64(range_from(r)),
-        P::RangeDecimal(r) => pg::Value::RangeDecimal(range_from(r)),
-        P::ArrayInt32(v) => pg::Value::ArrayInt32(v),
-        P::ArrayInt64(v) => pg::Value::ArrayInt64(v),
-        P::ArrayDecimal(v) => pg::Value::ArrayDecimal(v),
-        P::ArrayStr(v) => pg::Value::ArrayStr(v),
-        P::Interval(i) => pg::Value::Interval(pg::Interval { micros: i.micros, days: i.days, months: i.months }),
-        P::DbNull => pg::Value::Null,
-    }
-}
-
-fn pg_value_v4(value: pg::Value) -> v4::DbValue {
-    use v4::DbValue as D;
-    match value {
-        pg::Value::Boolean(v) => D::Boolean(v),
-        pg::Value::Int8(v) => D::Int8(v),
-        pg::Value::Int16(v) => D::Int16(v),
-        pg::Value::Int32(v) => D::Int32(v),
-        pg::Value::Int64(v) => D::Int64(v),
-        pg::Value::Floating32(v) => D::Floating32(v),
-        pg::Value::Floating64(v) => D::Floating64(v),
-        pg::Value::Str(v) => D::Str(v),
-        pg::Value::Binary(v) => D::Binary(v),
-        pg::Value::Date(v) => D::Date(v),
-        pg::Value::Time(v) => D::Time(v),
-        pg::Value::Datetime(v) => D::Datetime(v),
-        pg::Value::Timestamp(v) => D::Timestamp(v),
-        pg::Value::Uuid(v) => D::Uuid(v),
-        pg::Value::Jsonb(v) => D::Jsonb(v),
-        pg::Value::Decimal(v) => D::Decimal(v),
-        pg::Value::RangeInt32(r) => D::RangeInt32(range_to(r)),
-        pg::Value::RangeInt64(r) => D::RangeInt64(range_to(r)),
-        pg::Value::RangeDecimal(r) => D::RangeDecimal(range_to(r)),
-        pg::Value::ArrayInt32(v) => D::ArrayInt32(v),
-        pg::Value::ArrayInt64(v) => D::ArrayInt64(v),
-        pg::Value::ArrayDecimal(v) => D::ArrayDecimal(v),
-        pg::Value::ArrayStr(v) => D::ArrayStr(v),
-        pg::Value::Interval(i) => D::Interval(v4::Interval { micros: i.micros, days: i.days, months: i.months }),
-        pg::Value::Null => D::DbNull,
-        pg::Value::Unsupported(raw) => D::Unsupported(raw),
-    }
-}
-
-fn pg_type_v4(ty: pg::DataType) -> v4::DbDataType {
-    use v4::DbDataType as T;
-    match ty {
-        pg::DataType::Boolean => T::Boolean,
-        pg::DataType::Int8 => T::Int8,
-        pg::DataType::Int16 => T::Int16,
-        pg::DataType::Int32 => T::Int32,
-        pg::DataType::Int64 => T::Int64,
-        pg::DataType::Floating32 => T::Floating32,
-        pg::DataType::Floating64 => T::Floating64,
-        pg::DataType::Str => T::Str,
-        pg::DataType::Binary => T::Binary,
-        pg::DataType::Date => T::Date,
-        pg::DataType::Time => T::Time,
-        pg::DataType::Datetime => T::Datetime,
-        pg::DataType::Timestamp => T::Timestamp,
-        pg::DataType::Uuid => T::Uuid,
-        pg::DataType::Jsonb => T::Jsonb,
-        pg::DataType::Decimal => T::Decimal,
-        pg::DataType::RangeInt32 => T::RangeInt32,
-        pg::DataType::RangeInt64 => T::RangeInt64,
-        pg::DataType::RangeDecimal => T::RangeDecimal,
-        pg::DataType::ArrayInt32 => T::ArrayInt32,
-        pg::DataType::ArrayInt64 => T::ArrayInt64,
-        pg::DataType::ArrayDecimal => T::ArrayDecimal,
-        pg::DataType::ArrayStr => T::ArrayStr,
-        pg::DataType::Interval => T::Interval,
-        pg::DataType::Other(name) => T::Other(name),
-    }
-}
-
-impl From<pg::Error> for v4::Error {
-    fn from(err: pg::Error) -> Self {
-        match err {
-            pg::Error::ConnectionFailed(m) => v4::Error::ConnectionFailed(m),
-            pg::Error::BadParameter(m) => v4::Error::BadParameter(m),
-            pg::Error::QueryFailed(pg::QueryError::Text(m)) => v4::Error::QueryFailed(v4::QueryError::Text(m)),
-            pg::Error::QueryFailed(pg::QueryError::Db(e)) => {
-                let pg::DbError { as_text, severity, code, message, detail, extras } = *e;
-                v4::Error::QueryFailed(v4::QueryError::DbError(v4::DbError {
-                    as_text,
-                    severity,
-                    code,
-                    message,
-                    detail,
-                    extras,
-                }))
+        fn bound_kind_from(kind: v4::RangeBoundKind) -> pg::BoundKind {
+            match kind {
+                v4::RangeBoundKind::Inclusive => pg::BoundKind::Inclusive,
+                v4::RangeBoundKind::Exclusive => pg::BoundKind::Exclusive,
             }
-            pg::Error::ValueConversionFailed(m) => v4::Error::ValueConversionFailed(m),
-            pg::Error::Other(m) => v4::Error::Other(m),
         }
-    }
+
+        fn bound_kind_to(kind: pg::BoundKind) -> v4::RangeBoundKind {
+            match kind {
+                pg::BoundKind::Inclusive => v4::RangeBoundKind::Inclusive,
+                pg::BoundKind::Exclusive => v4::RangeBoundKind::Exclusive,
+            }
+        }
+
+        type V4Bound<T> = Option<(T, v4::RangeBoundKind)>;
+
+        fn range_from<T>((lo, hi): (V4Bound<T>, V4Bound<T>)) -> (pg::Bound<T>, pg::Bound<T>) {
+            let bound = |b: V4Bound<T>| b.map(|(v, k)| (v, bound_kind_from(k)));
+            (bound(lo), bound(hi))
+        }
+
+        fn range_to<T>((lo, hi): (pg::Bound<T>, pg::Bound<T>)) -> (V4Bound<T>, V4Bound<T>) {
+            let bound = |b: pg::Bound<T>| b.map(|(v, k)| (v, bound_kind_to(k)));
+            (bound(lo), bound(hi))
+        }
+
+        pub(crate) fn pg_param_v4(value: v4::ParameterValue) -> pg::Value {
+            use v4::ParameterValue as P;
+            match value {
+                P::Boolean(v) => pg::Value::Boolean(v),
+                P::Int8(v) => pg::Value::Int8(v),
+                P::Int16(v) => pg::Value::Int16(v),
+                P::Int32(v) => pg::Value::Int32(v),
+                P::Int64(v) => pg::Value::Int64(v),
+                P::Floating32(v) => pg::Value::Floating32(v),
+                P::Floating64(v) => pg::Value::Floating64(v),
+                P::Str(v) => pg::Value::Str(v),
+                P::Binary(v) => pg::Value::Binary(v),
+                P::Date(v) => pg::Value::Date(v),
+                P::Time(v) => pg::Value::Time(v),
+                P::Datetime(v) => pg::Value::Datetime(v),
+                P::Timestamp(v) => pg::Value::Timestamp(v),
+                P::Uuid(v) => pg::Value::Uuid(v),
+                P::Jsonb(v) => pg::Value::Jsonb(v),
+                P::Decimal(v) => pg::Value::Decimal(v),
+                P::RangeInt32(r) => pg::Value::RangeInt32(range_from(r)),
+                P::RangeInt64(r) => pg::Value::RangeInt64(range_from(r)),
+                P::RangeDecimal(r) => pg::Value::RangeDecimal(range_from(r)),
+                P::ArrayInt32(v) => pg::Value::ArrayInt32(v),
+                P::ArrayInt64(v) => pg::Value::ArrayInt64(v),
+                P::ArrayDecimal(v) => pg::Value::ArrayDecimal(v),
+                P::ArrayStr(v) => pg::Value::ArrayStr(v),
+                P::Interval(i) => pg::Value::Interval(pg::Interval { micros: i.micros, days: i.days, months: i.months }),
+                P::DbNull => pg::Value::Null,
+            }
+        }
+
+        pub(crate) fn pg_value_v4(value: pg::Value) -> v4::DbValue {
+            use v4::DbValue as D;
+            match value {
+                pg::Value::Boolean(v) => D::Boolean(v),
+                pg::Value::Int8(v) => D::Int8(v),
+                pg::Value::Int16(v) => D::Int16(v),
+                pg::Value::Int32(v) => D::Int32(v),
+                pg::Value::Int64(v) => D::Int64(v),
+                pg::Value::Floating32(v) => D::Floating32(v),
+                pg::Value::Floating64(v) => D::Floating64(v),
+                pg::Value::Str(v) => D::Str(v),
+                pg::Value::Binary(v) => D::Binary(v),
+                pg::Value::Date(v) => D::Date(v),
+                pg::Value::Time(v) => D::Time(v),
+                pg::Value::Datetime(v) => D::Datetime(v),
+                pg::Value::Timestamp(v) => D::Timestamp(v),
+                pg::Value::Uuid(v) => D::Uuid(v),
+                pg::Value::Jsonb(v) => D::Jsonb(v),
+                pg::Value::Decimal(v) => D::Decimal(v),
+                pg::Value::RangeInt32(r) => D::RangeInt32(range_to(r)),
+                pg::Value::RangeInt64(r) => D::RangeInt64(range_to(r)),
+                pg::Value::RangeDecimal(r) => D::RangeDecimal(range_to(r)),
+                pg::Value::ArrayInt32(v) => D::ArrayInt32(v),
+                pg::Value::ArrayInt64(v) => D::ArrayInt64(v),
+                pg::Value::ArrayDecimal(v) => D::ArrayDecimal(v),
+                pg::Value::ArrayStr(v) => D::ArrayStr(v),
+                pg::Value::Interval(i) => D::Interval(v4::Interval { micros: i.micros, days: i.days, months: i.months }),
+                pg::Value::Null => D::DbNull,
+                pg::Value::Unsupported(raw) => D::Unsupported(raw),
+            }
+        }
+
+        pub(crate) fn pg_type_v4(ty: pg::DataType) -> v4::DbDataType {
+            use v4::DbDataType as T;
+            match ty {
+                pg::DataType::Boolean => T::Boolean,
+                pg::DataType::Int8 => T::Int8,
+                pg::DataType::Int16 => T::Int16,
+                pg::DataType::Int32 => T::Int32,
+                pg::DataType::Int64 => T::Int64,
+                pg::DataType::Floating32 => T::Floating32,
+                pg::DataType::Floating64 => T::Floating64,
+                pg::DataType::Str => T::Str,
+                pg::DataType::Binary => T::Binary,
+                pg::DataType::Date => T::Date,
+                pg::DataType::Time => T::Time,
+                pg::DataType::Datetime => T::Datetime,
+                pg::DataType::Timestamp => T::Timestamp,
+                pg::DataType::Uuid => T::Uuid,
+                pg::DataType::Jsonb => T::Jsonb,
+                pg::DataType::Decimal => T::Decimal,
+                pg::DataType::RangeInt32 => T::RangeInt32,
+                pg::DataType::RangeInt64 => T::RangeInt64,
+                pg::DataType::RangeDecimal => T::RangeDecimal,
+                pg::DataType::ArrayInt32 => T::ArrayInt32,
+                pg::DataType::ArrayInt64 => T::ArrayInt64,
+                pg::DataType::ArrayDecimal => T::ArrayDecimal,
+                pg::DataType::ArrayStr => T::ArrayStr,
+                pg::DataType::Interval => T::Interval,
+                pg::DataType::Other(name) => T::Other(name),
+            }
+        }
+
+        impl From<pg::Error> for v4::Error {
+            fn from(err: pg::Error) -> Self {
+                match err {
+                    pg::Error::ConnectionFailed(m) => v4::Error::ConnectionFailed(m),
+                    pg::Error::BadParameter(m) => v4::Error::BadParameter(m),
+                    pg::Error::QueryFailed(pg::QueryError::Text(m)) => v4::Error::QueryFailed(v4::QueryError::Text(m)),
+                    pg::Error::QueryFailed(pg::QueryError::Db(e)) => {
+                        let pg::DbError { as_text, severity, code, message, detail, extras } = *e;
+                        v4::Error::QueryFailed(v4::QueryError::DbError(v4::DbError {
+                            as_text,
+                            severity,
+                            code,
+                            message,
+                            detail,
+                            extras,
+                        }))
+                    }
+                    pg::Error::ValueConversionFailed(m) => v4::Error::ValueConversionFailed(m),
+                    pg::Error::Other(m) => v4::Error::Other(m),
+                }
+            }
+        }
+    };
 }
+pub(crate) use pg_v4_conversions;
+
+/// The 4.0.0 conversions.
+mod v4_convert {
+    super::pg_v4_conversions!(crate::rdbms::bindings::spin::postgres4_0_0::postgres);
+}
+use v4_convert::{pg_param_v4, pg_type_v4, pg_value_v4};
 
 impl v4::Host for HostState {}
 

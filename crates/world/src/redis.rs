@@ -10,6 +10,7 @@
 
 use std::sync::{Arc, LazyLock};
 
+use kiln_outbound_networking::OutboundPolicy;
 use kiln_outbound_redis::{Connection, Connections, Error, Parameter, RedisValue};
 use wasmtime::component::{HasSelf, Linker, Resource};
 
@@ -52,13 +53,13 @@ type Trappable<T> = wasmtime::Result<T>;
 
 /// Whether `component` may reach `address`, by its `allowed_outbound_hosts`
 /// (shared with [`crate::redis_p3`]); a denial is logged.
-pub(crate) fn allowed(state: &HostState, address: &str) -> bool {
-    let allowed = state.caps.outbound.allows_url(address);
+pub(crate) async fn allowed(policy: &OutboundPolicy, component: &str, address: &str) -> bool {
+    let allowed = policy.allows_connect_url(address).await;
     if !allowed {
         tracing::info!(
-            component = %state.component_id,
+            component,
             address = %kiln_outbound_redis::redacted(address),
-            "outbound Redis denied: not in allowed_outbound_hosts"
+            "outbound Redis denied: not in allowed_outbound_hosts, or in block_networks"
         );
     }
     allowed
@@ -72,12 +73,7 @@ pub(crate) async fn open(address: &str) -> Result<Arc<dyn Connection>, Error> {
 impl HostState {
     /// The connection to `address`, if the component may reach it.
     async fn redis_connection(&mut self, address: &str) -> Result<Arc<dyn Connection>, Error> {
-        if !self.caps.outbound.allows_url(address) {
-            tracing::info!(
-                component = %self.component_id,
-                address = %kiln_outbound_redis::redacted(address),
-                "outbound Redis denied: not in allowed_outbound_hosts"
-            );
+        if !allowed(&self.caps.outbound, &self.component_id, address).await {
             return Err(Error::InvalidAddress("not allowed".into()));
         }
         CONNECTIONS.open(address).await

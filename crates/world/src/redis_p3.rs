@@ -92,14 +92,11 @@ impl<T> v3::HostConnectionWithStore<T> for HasSelf<HostState> {
         accessor: &Accessor<T, Self>,
         address: String,
     ) -> Outcome<Resource<ConnectionHandle>> {
-        let (allowed, component) = accessor.with(|mut access| {
+        let (policy, component) = accessor.with(|mut access| {
             let state = access.get();
-            (
-                crate::redis::allowed(state, &address),
-                state.component_id.clone(),
-            )
+            (state.caps.outbound.clone(), state.component_id.clone())
         });
-        if !allowed {
+        if !crate::redis::allowed(&policy, &component, &address).await {
             return Ok(Err(v3::Error::InvalidAddress));
         }
         let connection = match crate::redis::open(&address).await {

@@ -17,7 +17,8 @@ use kiln_outbound_networking::OutboundPolicy;
 use wasmtime_wasi::sockets::SocketAddrUse;
 use wasmtime_wasi::WasiCtxBuilder;
 
-/// Configures `wasi` so its sockets obey `policy`.
+/// Configures `wasi` so its sockets obey `policy` (which schemes it grants
+/// at all is decided now, per instance, from the entries as last rendered).
 pub(crate) fn configure(wasi: &mut WasiCtxBuilder, policy: &Arc<OutboundPolicy>) {
     let tcp = grants_any(policy, "tcp");
     let udp = grants_any(policy, "udp");
@@ -57,8 +58,20 @@ fn entries(policy: &OutboundPolicy) -> impl Iterator<Item = AllowedHostConfig> +
 }
 
 /// Whether `scheme://addr` is allowed: by address, or because a named entry
-/// for that scheme and port resolves to it.
-async fn allows(policy: &OutboundPolicy, scheme: &str, addr: SocketAddr) -> bool {
+/// for that scheme and port resolves to it. `{{ variable }}` entries are
+/// rendered afresh first.
+async fn allows(policy: &Arc<OutboundPolicy>, scheme: &str, addr: SocketAddr) -> bool {
+    if policy.has_templates() {
+        // On a task of its own: wasmtime wants a `Sync` check future, and
+        // rendering (a variables provider's future) is not.
+        let policy = policy.clone();
+        if let Err(err) = tokio::spawn(async move { policy.refresh().await }).await {
+            tracing::warn!("allowed_outbound_hosts refresh failed: {err}");
+        }
+    }
+    if policy.blocked_networks().blocks(addr.ip()) {
+        return false;
+    }
     let ip = match addr.ip() {
         std::net::IpAddr::V6(v6) => format!("[{v6}]"),
         v4 => v4.to_string(),
@@ -89,8 +102,8 @@ async fn allows(policy: &OutboundPolicy, scheme: &str, addr: SocketAddr) -> bool
 mod tests {
     use super::*;
 
-    fn policy(entries: &[&str]) -> OutboundPolicy {
-        OutboundPolicy::new(entries.iter().copied()).unwrap()
+    fn policy(entries: &[&str]) -> Arc<OutboundPolicy> {
+        Arc::new(OutboundPolicy::new(entries.iter().copied()).unwrap())
     }
 
     #[tokio::test]

@@ -47,6 +47,21 @@ fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
                 .build(),
             Err(e) => text(500, format!("error reading /data/greeting.txt: {e}")),
         },
+        // Sandbox escape probes: read or write any path the guest names.
+        (Method::Get, "/read") => {
+            let target = query_param(req.query(), "path");
+            match std::fs::read(&target) {
+                Ok(bytes) => Response::builder().status(200).body(bytes).build(),
+                Err(e) => text(403, format!("read {target}: {e}")),
+            }
+        }
+        (Method::Get, "/write") => {
+            let target = query_param(req.query(), "path");
+            match std::fs::write(&target, b"written by the guest") {
+                Ok(()) => text(200, format!("wrote {target}")),
+                Err(e) => text(403, format!("write {target}: {e}")),
+            }
+        }
         (Method::Get, "/panic") => panic!("guest panic requested"),
         // Platform interfaces: the host must answer with the interface's own
         // error value when it does not grant the capability, never trap.
@@ -102,4 +117,42 @@ fn echo(req: &Request) -> Response {
         .header("content-type", "application/json")
         .body(serde_json::to_vec(&body).expect("json serialization"))
         .build()
+}
+
+/// The percent-decoded value of `name` in a query string (empty if absent).
+fn query_param(query: &str, name: &str) -> String {
+    for pair in query.split('&') {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        if key == name {
+            return percent_decode(value);
+        }
+    }
+    String::new()
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let escaped = match bytes.get(i + 1..i + 3) {
+            Some(hex) if bytes[i] == b'%' => std::str::from_utf8(hex).ok().and_then(|h| u8::from_str_radix(h, 16).ok()),
+            _ => None,
+        };
+        match (escaped, bytes[i]) {
+            (Some(b), _) => {
+                out.push(b);
+                i += 3;
+            }
+            (None, b'+') => {
+                out.push(b' ');
+                i += 1;
+            }
+            (None, b) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }

@@ -10,6 +10,8 @@
 //! | `GET /hello` | `hello from spin-rust-outbound` (a target for requests to the app itself) |
 //! | `POST /echo` | streams the request body back |
 //! | `GET /tcp?addr=HOST:PORT` | `std::net::TcpStream` (`wasi:sockets`): sends `GET /data` over HTTP/1.0, answers what came back |
+//! | `GET /headers...` | the request's `spin-*` headers, `name: value` per line, sorted |
+//! | `GET /loop?d=N&base=B` | fetches `B/loop?d=N+1&base=B` (`B` empty: a relative URL) and answers what came back; a failure answers 500 `loop stopped at d=N: error: …` |
 //!
 //! SDK errors answer `500 error: {err:?}` — the SDK's own `Debug` text, e.g.
 //! `Http(ErrorCode::HttpRequestDenied)` — so tests can tell denials apart.
@@ -29,6 +31,12 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
     let url = query_param(query, "url");
     match (req.method(), path, url) {
         (Method::Get, "/hello", _) => respond(out, 200, b"hello from spin-rust-outbound".to_vec()).await,
+        (Method::Get, p, _) if p.starts_with("/headers") => spin_headers(&req, out).await,
+        (Method::Get, "/loop", _) => {
+            let depth: u32 = query_param(query, "d").and_then(|d| d.parse().ok()).unwrap_or(0);
+            let base = query_param(query, "base").unwrap_or_default();
+            fetch_loop(depth, &base, out).await
+        }
         (Method::Post, "/echo", _) => echo(req, out).await,
         (Method::Get, "/fetch", Some(url)) => fetch(&url, out).await,
         (Method::Post, "/fetch", Some(url)) => fetch_streaming(&url, req, out).await,
@@ -47,6 +55,29 @@ async fn fetch(url: &str, out: ResponseOutparam) {
     match result {
         Ok(resp) => respond(out, *resp.status(), resp.body().to_vec()).await,
         Err(e) => respond(out, 500, format!("error: {e:?}").into_bytes()).await,
+    }
+}
+
+/// The request's `spin-*` headers, sorted, one `name: value` line each.
+async fn spin_headers(req: &IncomingRequest, out: ResponseOutparam) {
+    let mut lines: Vec<String> = req
+        .headers()
+        .entries()
+        .into_iter()
+        .filter(|(name, _)| name.starts_with("spin-"))
+        .map(|(name, value)| format!("{name}: {}", String::from_utf8_lossy(&value)))
+        .collect();
+    lines.sort();
+    respond(out, 200, lines.join("\n").into_bytes()).await
+}
+
+/// One step of a request loop: asks the app for the next step.
+async fn fetch_loop(depth: u32, base: &str, out: ResponseOutparam) {
+    let next = format!("{base}/loop?d={}&base={base}", depth + 1);
+    let result: Result<Response, _> = spin_sdk::http::send(Request::get(next)).await;
+    match result {
+        Ok(resp) => respond(out, *resp.status(), resp.body().to_vec()).await,
+        Err(e) => respond(out, 500, format!("loop stopped at d={depth}: error: {e:?}").into_bytes()).await,
     }
 }
 

@@ -3,7 +3,10 @@
 //!
 //! `GET /fetch?url=URL` (`URL` percent-decoded) sends `GET URL` with
 //! `spin_sdk::http::send` and answers the upstream status and body; an error
-//! answers 500 `error: {err:?}` (e.g. `HttpRequestDenied`).
+//! answers 500 `error: {err:?}` (e.g. `HttpRequestDenied`). `URL` may be
+//! relative (`/hello`: the app itself). `GET /hello` answers
+//! `hello from spin-rust-p3-outbound`; `GET /headers...` the request's
+//! `spin-*` headers, `name: value` per line, sorted.
 
 use bytes::Bytes;
 use spin_sdk::http::body::IncomingBodyExt;
@@ -12,6 +15,20 @@ use spin_sdk::http_service;
 
 #[http_service]
 async fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
+    let path = req.uri().path();
+    if path == "/hello" {
+        return text(200, "hello from spin-rust-p3-outbound".into());
+    }
+    if path.starts_with("/headers") {
+        let mut lines: Vec<String> = req
+            .headers()
+            .iter()
+            .filter(|(name, _)| name.as_str().starts_with("spin-"))
+            .map(|(name, value)| format!("{name}: {}", String::from_utf8_lossy(value.as_bytes())))
+            .collect();
+        lines.sort();
+        return text(200, lines.join("\n"));
+    }
     let url = req.uri().query().and_then(|q| query_param(q, "url"));
     let Some(url) = url else { return text(400, "missing url parameter".into()) };
     let outgoing = Request::<()>::builder().method("GET").uri(url).body(EmptyBody::new())?;

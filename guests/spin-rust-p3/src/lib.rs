@@ -3,7 +3,7 @@
 //! function) rather than the Preview 2 `wasi:http/incoming-handler`.
 //!
 //! Besides the HTTP basics of `guests/spin-rust-http` (`/hello`, `/body`,
-//! `/panic`) it drives Spin 3's state interfaces, whose functions are
+//! `/panic`, plus `/counter`) it drives Spin 3's state interfaces, whose functions are
 //! component-model `async func`s: `spin:key-value@3.0.0`,
 //! `spin:variables@3.0.0` and `spin:sqlite@3.1.0` (the SDK's async API, plus
 //! the 3.0.0 synchronous functions through its generated bindings). Every
@@ -12,6 +12,7 @@
 //! Route names differ from `spin-rust-state`'s so both guests can serve one
 //! app side by side.
 
+mod counter;
 mod kv;
 mod reply;
 mod sql;
@@ -56,6 +57,15 @@ async fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
                 .body(box_body(req.into_body()))?
         }
         (&Method::GET, ["panic"]) => panic!("guest panic requested"),
+        // Per-instance identity and request count, so a test can tell
+        // whether the host reused the instance; `/counter/{ms}` first
+        // waits, so requests overlap inside one instance.
+        (&Method::GET, ["counter"]) => text(200, counter::next())?,
+        (&Method::GET, ["counter", ms]) => {
+            let ms: u64 = ms.parse()?;
+            spin_sdk::time::sleep(std::time::Duration::from_millis(ms)).await;
+            text(200, counter::next())?
+        }
 
         (&Method::GET, ["kv3", store, key]) => kv::get(store, key).await?,
         (&Method::PUT, ["kv3", store, key]) => {

@@ -1,3 +1,10 @@
 //! One module per subcommand.
 
+pub mod build;
+pub mod completions;
+pub mod doctor;
+pub mod new;
+pub mod registry;
+pub mod templates;
 pub mod up;
+pub mod watch;

@@ -9,7 +9,7 @@ use anyhow::{bail, Context};
 use clap::Args;
 use kiln_app::App;
 use kiln_engine::{EngineConfig, KilnEngine};
-use kiln_trigger_http::{HttpTrigger, LogOptions, ServeOptions};
+use kiln_trigger_http::{HttpLimits, HttpTrigger, InstanceReuse, LogOptions, ServeOptions};
 use kiln_trigger_redis::RedisTrigger;
 use kiln_world::capabilities::DEFAULT_LABEL;
 use kiln_world::{AppCapabilities, CapabilityOptions};
@@ -17,9 +17,19 @@ use kiln_world::{AppCapabilities, CapabilityOptions};
 /// Arguments of `kiln up`.
 #[derive(Args, Debug)]
 pub struct UpArgs {
-    /// The application: a manifest file, a folder containing spin.toml, or a .wasm file.
-    #[arg(short = 'f', long = "from", value_name = "MANIFEST|DIR|WASM")]
+    /// The application: a manifest file, a folder containing spin.toml, a
+    /// .wasm file, or a registry reference (`registry/repository:tag`).
+    #[arg(short = 'f', long = "from", value_name = "MANIFEST|DIR|WASM|REF")]
     from: Option<PathBuf>,
+
+    /// Serve an application from a registry (pulled into the cache first).
+    #[arg(long, value_name = "REF", conflicts_with = "from")]
+    from_registry: Option<String>,
+
+    /// Use plain HTTP for the registry (registries on this machine get it
+    /// without this flag).
+    #[arg(long)]
+    insecure: bool,
 
     /// Address to listen on (port 0 picks a free port).
     #[arg(long, env = "SPIN_HTTP_LISTEN_ADDR", default_value = "127.0.0.1:3000")]
@@ -49,6 +59,58 @@ pub struct UpArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 10)]
     drain_timeout: u64,
 
+    /// Largest size each linear memory of an instance may grow to (suffixes
+    /// K, M, G); growth beyond it fails inside the guest.
+    #[arg(long, value_name = "BYTES", default_value = "512M", value_parser = kiln_trigger_http::limits::parse_byte_size)]
+    max_instance_memory: u64,
+
+    /// Seconds an instance may run before it is stopped (the client gets 504);
+    /// default: no limit.
+    #[arg(long, value_name = "SECONDS", value_parser = kiln_trigger_http::limits::parse_seconds)]
+    request_timeout: Option<Duration>,
+
+    /// Largest request body in bytes (suffixes K, M, G); larger ones get 413.
+    /// Default: no limit (bodies read whole are capped by --max-buffered-bytes).
+    #[arg(long, value_name = "BYTES", value_parser = kiln_trigger_http::limits::parse_byte_size)]
+    max_request_body_size: Option<u64>,
+
+    /// Largest request line plus headers in bytes (at least 8K); larger ones get 431.
+    #[arg(long, value_name = "BYTES", default_value = "64K", value_parser = kiln_trigger_http::limits::parse_byte_size)]
+    max_header_size: u64,
+
+    /// Seconds an HTTP/1 client may take to send its request headers before
+    /// the connection is closed (slow clients).
+    #[arg(long, value_name = "SECONDS", default_value = "30", value_parser = kiln_trigger_http::limits::parse_seconds)]
+    header_read_timeout: Duration,
+
+    /// Requests the app runs at once; more wait in line.
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    max_concurrent_requests: usize,
+
+    /// Requests that may wait for a turn; beyond it they get 503 with Retry-After.
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    max_queued_requests: usize,
+
+    /// Most bytes the host buffers for one guest (suffixes K, M, G): request
+    /// bodies Spin 1 and WAGI guests receive whole (413 beyond) and WAGI output.
+    #[arg(long, value_name = "BYTES", default_value = "64M", value_parser = kiln_trigger_http::limits::parse_byte_size)]
+    max_buffered_bytes: u64,
+
+    /// Requests one instance of a Preview 3 (wasi:http 0.3) component serves
+    /// before it is dropped; 1 gives a fresh instance per request. Preview 2,
+    /// Spin 1 and WAGI components always get a fresh instance.
+    #[arg(long, value_name = "N", default_value_t = 128, value_parser = clap::value_parser!(u32).range(1..))]
+    max_instance_reuse_count: u32,
+
+    /// Requests one Preview 3 instance serves at the same time (P3 only).
+    #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..))]
+    max_instance_concurrent_reuse_count: u32,
+
+    /// How long an idle Preview 3 instance is kept for later requests, e.g.
+    /// 500ms, 2s (P3 only).
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = kiln_trigger_http::reuse::parse_duration)]
+    idle_instance_timeout: Duration,
+
     /// Runtime configuration: key-value stores, SQLite databases, variables
     /// providers, state and log folders.
     #[arg(long, env = "RUNTIME_CONFIG_FILE", value_name = "FILE")]
@@ -72,6 +134,10 @@ pub struct UpArgs {
     /// serving (repeatable, in order).
     #[arg(long = "sqlite", value_name = "STATEMENT|@FILE")]
     sqlite: Vec<String>,
+
+    /// Run the components' build commands first (as `kiln build` does).
+    #[arg(long)]
+    build: bool,
 }
 
 fn parse_key_value(s: &str) -> Result<(String, String), String> {
@@ -83,19 +149,22 @@ fn parse_key_value(s: &str) -> Result<(String, String), String> {
 
 /// Runs `kiln up` to completion (until Ctrl-C or SIGTERM).
 pub fn run(args: UpArgs) -> anyhow::Result<()> {
+    if args.build && args.from_registry.is_none() {
+        super::build::build_before_up(args.from.as_deref())?;
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(up(args))
+    let result = runtime.block_on(up(args));
+    // Requests still running after the drain timeout must not hold the exit:
+    // a guest spinning without epoch ticks (the engine is gone) never yields.
+    runtime.shutdown_timeout(Duration::from_millis(500));
+    result
 }
 
 async fn up(args: UpArgs) -> anyhow::Result<()> {
-    let from = args.from.clone().unwrap_or_else(|| PathBuf::from("."));
-    // Loading may download `{ url, digest }` sources: keep it off the async workers.
-    let mut app = tokio::task::spawn_blocking(move || App::load(&from))
-        .await
-        .context("application loader panicked")??;
+    let mut app = super::registry::load_for_up(args.from.clone(), args.from_registry.clone(), args.insecure).await?;
     for kind in app.manifest.other_triggers.keys() {
         tracing::warn!(trigger = %kind, "no such trigger type in Kiln; its triggers are ignored");
     }
@@ -124,6 +193,9 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
     if args.disable_cache {
         config.cache_dir = None;
     }
+    config.max_instance_memory = args.max_instance_memory;
+    config.request_timeout = args.request_timeout;
+    let limits = http_limits(&args)?;
     let engine = KilnEngine::new(config).context("cannot create the engine")?;
     tracing::debug!(pooling = engine.is_pooling(), "engine ready");
     let logs = LogOptions {
@@ -132,23 +204,27 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
         follow: args.follow.clone(),
     };
     let redis = RedisTrigger::prepare(&app, &engine, &logs, &caps).await?;
+    let drain_timeout = Duration::from_secs(args.drain_timeout);
+    // One signal listener: every trigger stops on it and drains at once.
+    let stop = shutdown_broadcast();
     if app.http_triggers().is_empty() {
         // Only Redis triggers: no HTTP listener.
         print_redis(&redis);
-        tokio::select! {
-            _ = Arc::new(redis).run() => {},
-            _ = shutdown_signal() => {},
-        }
+        Arc::new(redis).run_until(stopped(stop), drain_timeout).await;
         drop(engine);
         return Ok(());
     }
-    // Served beside HTTP; dropped (every subscription and handler with it)
-    // when the HTTP server has stopped.
+    // Served beside HTTP; on the signal both stop taking work and drain
+    // side by side, each within the drain timeout.
     let redis = (!redis.is_empty()).then(|| {
         print_redis(&redis);
-        tokio::spawn(Arc::new(redis).run())
+        tokio::spawn(Arc::new(redis).run_until(stopped(stop.clone()), drain_timeout))
     });
-    let trigger = HttpTrigger::prepare(&app, &engine, &logs, &caps)?;
+    let trigger = HttpTrigger::prepare(&app, &engine, &logs, &caps)?.with_instance_reuse(InstanceReuse {
+        max_reuse_count: args.max_instance_reuse_count as usize,
+        max_concurrent_reuse_count: args.max_instance_concurrent_reuse_count as usize,
+        idle_timeout: args.idle_instance_timeout,
+    });
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -157,15 +233,33 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
     kiln_trigger_http::serve(
         Arc::new(trigger),
         listener,
-        shutdown_signal(),
-        ServeOptions { drain_timeout: Duration::from_secs(args.drain_timeout) },
+        stopped(stop),
+        ServeOptions { drain_timeout, limits },
     )
     .await?;
     if let Some(redis) = redis {
-        redis.abort();
+        // Ends within the drain timeout of the signal.
+        if let Err(err) = redis.await {
+            tracing::error!("Redis trigger task failed: {err}");
+        }
     }
     drop(engine);
     Ok(())
+}
+
+/// The serving limits from the command line.
+fn http_limits(args: &UpArgs) -> anyhow::Result<HttpLimits> {
+    let too_big = |flag: &str| anyhow::anyhow!("{flag}: value too large for this platform");
+    let limits = HttpLimits {
+        max_request_body_size: args.max_request_body_size,
+        max_header_size: usize::try_from(args.max_header_size).map_err(|_| too_big("--max-header-size"))?,
+        header_read_timeout: args.header_read_timeout,
+        max_concurrent_requests: args.max_concurrent_requests,
+        max_queued_requests: args.max_queued_requests,
+        max_buffered_bytes: usize::try_from(args.max_buffered_bytes).map_err(|_| too_big("--max-buffered-bytes"))?,
+    };
+    limits.validate().context("invalid limits")?;
+    Ok(limits)
 }
 
 /// The app's stores, databases and variables, seeded from the command line.
@@ -229,6 +323,22 @@ fn print_routes(addr: SocketAddr, trigger: &HttpTrigger) {
         let _ = writeln!(out, "  {target}: http://{addr}{path}{wildcard}");
     }
     let _ = out.flush();
+}
+
+/// A flag turned true once Ctrl-C or SIGTERM arrives (one listener,
+/// installed now, shared by every trigger).
+fn shutdown_broadcast() -> tokio::sync::watch::Receiver<bool> {
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = tx.send(true);
+    });
+    rx
+}
+
+/// Resolves once `stop` turns true.
+async fn stopped(mut stop: tokio::sync::watch::Receiver<bool>) {
+    let _ = stop.wait_for(|stopped| *stopped).await;
 }
 
 async fn shutdown_signal() {

@@ -182,15 +182,28 @@ impl Kiln {
     }
 
     /// Sends SIGINT (Ctrl-C) and waits for the exit status.
-    pub fn interrupt(mut self) -> std::process::ExitStatus {
+    pub fn interrupt(self) -> std::process::ExitStatus {
+        self.signal("-INT")
+    }
+
+    /// Sends SIGTERM and waits for the exit status.
+    pub fn terminate(self) -> std::process::ExitStatus {
+        self.signal("-TERM")
+    }
+
+    /// Sends `signal` (as `kill` spells it) and waits (up to 30 s) for the exit status.
+    fn signal(mut self, signal: &str) -> std::process::ExitStatus {
         let pid = self.child.id().to_string();
-        let _ = Command::new("kill").args(["-INT", &pid]).status();
+        let _ = Command::new("kill").args([signal, &pid]).status();
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             if let Ok(Some(status)) = self.child.try_wait() {
                 return status;
             }
-            assert!(Instant::now() < deadline, "kiln did not exit after SIGINT");
+            assert!(
+                Instant::now() < deadline,
+                "kiln did not exit after {signal}"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }

@@ -3,12 +3,22 @@
 //! The server describes the request in environment variables
 //! ([`build_env`]) and command-line arguments ([`build_argv`]), passes the
 //! body on stdin, and reads a CGI response from stdout ([`parse_output`]).
-//! Everything here is pure; the executor lives in `wagi.rs`.
+//! Everything here is pure (no I/O), so it can be tested and fuzzed alone;
+//! the executor lives in `kiln-trigger-http`.
 
 use std::net::SocketAddr;
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+
+/// Headers a guest may not set on a response it hands over whole (WAGI,
+/// Spin 1): hop-by-hop ones and those framing the body, which the server
+/// produces itself from the body it sends.
+pub fn is_host_managed(name: &http::HeaderName) -> bool {
+    const MANAGED: &[&str] =
+        &["connection", "content-length", "keep-alive", "te", "trailer", "transfer-encoding", "upgrade"];
+    MANAGED.contains(&name.as_str()) || name.as_str().starts_with("proxy-")
+}
 
 /// The argv template used when a component configures none.
 pub const DEFAULT_ARGV: &str = "${SCRIPT_NAME} ${ARGS}";
@@ -356,7 +366,7 @@ pub fn parse_output(stdout: &[u8]) -> Result<CgiResponse, CgiError> {
             status = Some(parse_status(value)?);
             continue;
         }
-        if crate::body::is_host_managed(&name) {
+        if is_host_managed(&name) {
             tracing::debug!(header = %name, "dropped a hop-by-hop or framing header from CGI output");
             continue;
         }

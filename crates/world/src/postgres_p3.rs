@@ -1,0 +1,314 @@
+//! Outbound PostgreSQL for Preview 3 guests: `spin:postgres/postgres@4.2.0`,
+//! what the Rust `spin-sdk` 7 imports (and, by semver, 4.1.0 imports).
+//!
+//! 4.2.0 is 4.0.0 plus a `connection-builder` that takes a CA root for TLS,
+//! and `async func` twins of `open`, `query`, `execute` and `build`. The
+//! `async func`s are concurrent host functions: each reaches the
+//! [`HostState`] only inside short [`Accessor::with`] calls and awaits the
+//! server with the store released. The plain functions block their caller,
+//! as in 4.0.0. Everything else is [`crate::rdbms`]'s: the same grant check
+//! (a host `allowed_outbound_hosts` does not list is `connection-failed`),
+//! the same process-wide pool, the same connection handles and the same
+//! value conversions.
+//!
+//! `query-async` answers with the columns, a stream of rows and a future of
+//! the outcome. The backend returns a query's rows all at once, so every
+//! failure is known before the call returns and comes back as the call's
+//! own `error`; the stream then carries every row and the future is `ok`.
+
+use std::sync::Arc;
+
+use kiln_outbound_pg as pg;
+use wasmtime::component::{Accessor, FutureReader, HasSelf, Linker, Resource, StreamReader};
+
+use crate::rdbms::PgConnectionHandle;
+use crate::HostState;
+
+mod bindings {
+    wasmtime::component::bindgen!({
+        path: "wit",
+        world: "kiln:host/postgres-p3",
+        imports: { default: async | trappable },
+        with: {
+            "spin:postgres/postgres.connection": crate::rdbms::PgConnectionHandle,
+            "spin:postgres/postgres.connection-builder": super::ConnectionBuilderHandle,
+        },
+    });
+}
+
+use bindings::spin::postgres4_2_0::postgres as v4;
+
+/// The 4.2.0 conversions (the same code as 4.0.0's, for 4.2.0's types).
+mod convert {
+    crate::rdbms::pg_v4_conversions!(crate::postgres_p3::bindings::spin::postgres4_2_0::postgres);
+}
+use convert::{pg_param_v4 as param, pg_type_v4 as data_type, pg_value_v4 as value};
+
+/// The interfaces this module defines, as the component model names them.
+pub(crate) const INTERFACES: &[&str] = &["spin:postgres/postgres@4.2.0"];
+
+/// Adds `spin:postgres/postgres@4.2.0` to `linker`.
+pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+    bindings::PostgresP3::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)
+}
+
+/// A `connection-builder` as a guest holds it: the settings gathered so far.
+pub struct ConnectionBuilderHandle {
+    address: String,
+    ca_root: Option<String>,
+}
+
+type Trappable<T> = wasmtime::Result<T>;
+type Outcome<T> = Trappable<Result<T, v4::Error>>;
+
+/// What `query-async` answers with: columns, rows, and the outcome.
+type Streamed = (
+    Vec<v4::Column>,
+    StreamReader<Vec<v4::DbValue>>,
+    FutureReader<Result<(), v4::Error>>,
+);
+
+fn columns(columns: Vec<pg::Column>) -> Vec<v4::Column> {
+    columns
+        .into_iter()
+        .map(|c| v4::Column {
+            name: c.name,
+            data_type: data_type(c.data_type),
+        })
+        .collect()
+}
+
+fn rows(rows: Vec<Vec<pg::Value>>) -> Vec<Vec<v4::DbValue>> {
+    rows.into_iter()
+        .map(|row| row.into_iter().map(value).collect())
+        .collect()
+}
+
+/// The backend connection behind a guest's handle (a stale handle traps,
+/// as for every resource).
+fn connection<T>(
+    accessor: &Accessor<T, HasSelf<HostState>>,
+    this: &Resource<PgConnectionHandle>,
+) -> Trappable<Arc<dyn pg::Connection>> {
+    accessor.with(|mut access| Ok(access.get().table.get(this)?.0.clone()))
+}
+
+/// Checks the grant, connects without holding the store, and hands the
+/// guest its connection.
+async fn open<T>(
+    accessor: &Accessor<T, HasSelf<HostState>>,
+    address: &str,
+    ca_root: Option<&str>,
+) -> Outcome<Resource<PgConnectionHandle>> {
+    let (policy, component) = accessor.with(|mut access| {
+        let state = access.get();
+        (state.caps.outbound.clone(), state.component_id.clone())
+    });
+    if let Err(err) = crate::rdbms::pg_allowed(&policy, address).await {
+        tracing::info!(%component, "outbound PostgreSQL denied or malformed address: {err}");
+        return Ok(Err(err.into()));
+    }
+    let connection = match crate::rdbms::pg_pooled(address, ca_root).await {
+        Ok(connection) => connection,
+        Err(err) => {
+            tracing::debug!(%component, error = %err, "PostgreSQL open failed");
+            return Ok(Err(err.into()));
+        }
+    };
+    let pushed =
+        accessor.with(|mut access| access.get().table.push(PgConnectionHandle(connection)));
+    Ok(pushed.map_err(|e| v4::Error::Other(e.to_string())))
+}
+
+impl v4::Host for HostState {}
+
+impl v4::HostConnectionBuilder for HostState {
+    async fn new(&mut self, address: String) -> Trappable<Resource<ConnectionBuilderHandle>> {
+        Ok(self.table.push(ConnectionBuilderHandle {
+            address,
+            ca_root: None,
+        })?)
+    }
+
+    async fn set_ca_root(
+        &mut self,
+        this: Resource<ConnectionBuilderHandle>,
+        certificate: String,
+    ) -> Outcome<()> {
+        if let Err(err) = pg::check_ca_root(&certificate) {
+            return Ok(Err(err.into()));
+        }
+        self.table.get_mut(&this)?.ca_root = Some(certificate);
+        Ok(Ok(()))
+    }
+
+    async fn build(
+        &mut self,
+        this: Resource<ConnectionBuilderHandle>,
+    ) -> Outcome<Resource<PgConnectionHandle>> {
+        let builder = self.table.get(&this)?;
+        let (address, ca_root) = (builder.address.clone(), builder.ca_root.clone());
+        Ok(self
+            .open_pg_with_ca_root(&address, ca_root.as_deref())
+            .await
+            .map_err(Into::into))
+    }
+
+    async fn drop(&mut self, this: Resource<ConnectionBuilderHandle>) -> Trappable<()> {
+        self.table.delete(this)?;
+        Ok(())
+    }
+}
+
+impl v4::HostConnection for HostState {
+    async fn open(&mut self, address: String) -> Outcome<Resource<PgConnectionHandle>> {
+        Ok(self.open_pg(&address).await.map_err(Into::into))
+    }
+
+    async fn query(
+        &mut self,
+        this: Resource<PgConnectionHandle>,
+        statement: String,
+        params: Vec<v4::ParameterValue>,
+    ) -> Outcome<v4::RowSet> {
+        let connection = self.pg(&this)?;
+        let params = params.into_iter().map(param).collect();
+        Ok(connection
+            .query(&statement, params)
+            .await
+            .map(|result| v4::RowSet {
+                columns: columns(result.columns),
+                rows: rows(result.rows),
+            })
+            .map_err(Into::into))
+    }
+
+    async fn execute(
+        &mut self,
+        this: Resource<PgConnectionHandle>,
+        statement: String,
+        params: Vec<v4::ParameterValue>,
+    ) -> Outcome<u64> {
+        let connection = self.pg(&this)?;
+        let params = params.into_iter().map(param).collect();
+        Ok(connection
+            .execute(&statement, params)
+            .await
+            .map_err(Into::into))
+    }
+
+    async fn drop(&mut self, this: Resource<PgConnectionHandle>) -> Trappable<()> {
+        self.table.delete(this)?;
+        Ok(())
+    }
+}
+
+impl<T> v4::HostConnectionBuilderWithStore<T> for HasSelf<HostState> {
+    async fn build_async(
+        accessor: &Accessor<T, Self>,
+        this: Resource<ConnectionBuilderHandle>,
+    ) -> Outcome<Resource<PgConnectionHandle>> {
+        let (address, ca_root) = accessor.with(|mut access| -> Trappable<_> {
+            let builder = access.get().table.get(&this)?;
+            Ok((builder.address.clone(), builder.ca_root.clone()))
+        })?;
+        open(accessor, &address, ca_root.as_deref()).await
+    }
+}
+
+impl<T> v4::HostConnectionWithStore<T> for HasSelf<HostState> {
+    async fn open_async(
+        accessor: &Accessor<T, Self>,
+        address: String,
+    ) -> Outcome<Resource<PgConnectionHandle>> {
+        open(accessor, &address, None).await
+    }
+
+    async fn query_async(
+        accessor: &Accessor<T, Self>,
+        this: Resource<PgConnectionHandle>,
+        statement: String,
+        params: Vec<v4::ParameterValue>,
+    ) -> Outcome<Streamed> {
+        let conn = connection(accessor, &this)?;
+        let params = params.into_iter().map(param).collect();
+        let result = match conn.query(&statement, params).await {
+            Ok(result) => result,
+            Err(err) => return Ok(Err(err.into())),
+        };
+        let columns = columns(result.columns);
+        let rows = rows(result.rows);
+        accessor.with(|mut access| {
+            let rows = StreamReader::new(&mut access, rows)?;
+            let outcome = FutureReader::new(
+                &mut access,
+                std::future::ready(Ok::<_, wasmtime::Error>(Ok::<(), v4::Error>(()))),
+            )?;
+            Ok(Ok((columns, rows, outcome)))
+        })
+    }
+
+    async fn execute_async(
+        accessor: &Accessor<T, Self>,
+        this: Resource<PgConnectionHandle>,
+        statement: String,
+        params: Vec<v4::ParameterValue>,
+    ) -> Outcome<u64> {
+        let conn = connection(accessor, &this)?;
+        let params = params.into_iter().map(param).collect();
+        Ok(conn.execute(&statement, params).await.map_err(Into::into))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::ComponentCapabilities;
+
+    fn state(allowed_hosts: &[&str]) -> HostState {
+        let mut caps = ComponentCapabilities::none();
+        caps.outbound =
+            Arc::new(kiln_outbound_networking::OutboundPolicy::new(allowed_hosts).unwrap());
+        let mut builder = HostState::builder(Arc::from("test"));
+        builder.capabilities(Arc::new(caps));
+        builder.build()
+    }
+
+    fn denied<T>(outcome: Result<T, v4::Error>) -> bool {
+        matches!(outcome, Err(v4::Error::ConnectionFailed(m)) if m.contains("not allowed"))
+    }
+
+    /// The blocking functions the SDK does not call check grants too.
+    #[tokio::test]
+    async fn unlisted_servers_are_connection_failed_for_open_and_build() {
+        let mut state = state(&["postgres://127.0.0.1:5433"]);
+        let address = "postgres://postgres@127.0.0.1:5432/test".to_string();
+        let opened = v4::HostConnection::open(&mut state, address.clone())
+            .await
+            .unwrap();
+        assert!(denied(opened));
+        let builder = v4::HostConnectionBuilder::new(&mut state, address)
+            .await
+            .unwrap();
+        let handle = Resource::new_borrow(builder.rep());
+        let built = v4::HostConnectionBuilder::build(&mut state, handle)
+            .await
+            .unwrap();
+        assert!(denied(built));
+    }
+
+    #[tokio::test]
+    async fn a_ca_root_must_be_pem() {
+        let mut state = state(&[]);
+        let builder = v4::HostConnectionBuilder::new(&mut state, "host=h".to_string())
+            .await
+            .unwrap();
+        let handle = Resource::new_borrow(builder.rep());
+        let set = v4::HostConnectionBuilder::set_ca_root(&mut state, handle, "junk".into())
+            .await
+            .unwrap();
+        assert!(matches!(set, Err(v4::Error::Other(m)) if m.contains("CA root")));
+    }
+}
