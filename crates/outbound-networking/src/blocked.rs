@@ -60,11 +60,7 @@ impl BlockedNetworks {
     /// brackets) and keeps the addresses that are not blocked, in resolver
     /// order; fails if none is left.
     pub async fn resolve(&self, host: &str, port: u16) -> Result<Vec<SocketAddr>, ResolveError> {
-        let bare = host.trim_start_matches('[').trim_end_matches(']');
-        let addrs: Vec<SocketAddr> = tokio::net::lookup_host((bare, port))
-            .await
-            .map_err(|source| ResolveError::Dns { host: host.to_string(), source })?
-            .collect();
+        let addrs = lookup(host, port).await?;
         let allowed: Vec<SocketAddr> = addrs.iter().copied().filter(|a| !self.blocks(a.ip())).collect();
         if allowed.is_empty() && !addrs.is_empty() {
             return Err(ResolveError::Blocked { host: host.to_string() });
@@ -80,11 +76,7 @@ impl BlockedNetworks {
         if self.is_empty() {
             return Ok(());
         }
-        let bare = host.trim_start_matches('[').trim_end_matches(']');
-        let mut addrs = tokio::net::lookup_host((bare, port))
-            .await
-            .map_err(|source| ResolveError::Dns { host: host.to_string(), source })?;
-        if addrs.any(|a| self.blocks(a.ip())) {
+        if lookup(host, port).await?.iter().any(|a| self.blocks(a.ip())) {
             return Err(ResolveError::Blocked { host: host.to_string() });
         }
         Ok(())
@@ -95,6 +87,16 @@ impl BlockedNetworks {
     pub fn key(&self) -> String {
         self.networks.iter().map(ToString::to_string).collect::<Vec<_>>().join(",")
     }
+}
+
+/// Every address `host` (a name or an address, IPv6 with or without
+/// brackets) resolves to, in resolver order.
+async fn lookup(host: &str, port: u16) -> Result<Vec<SocketAddr>, ResolveError> {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    Ok(tokio::net::lookup_host((bare, port))
+        .await
+        .map_err(|source| ResolveError::Dns { host: host.to_string(), source })?
+        .collect())
 }
 
 #[cfg(test)]
