@@ -26,6 +26,18 @@ if [ "${CI:-}" = "true" ] && ! command -v docker-registry >/dev/null 2>&1; then
   fi
 fi
 
+# The containerd shim (crates/shim) links libseccomp and libdbus and its
+# protocol crates want protoc: CI installs what is missing when it can.
+if [ "${CI:-}" = "true" ] && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+  missing=()
+  for pkg in protobuf-compiler pkg-config libseccomp-dev libdbus-1-dev runc; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+  done
+  if [ "${#missing[@]}" -gt 0 ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}" >&2 || true
+  fi
+fi
+
 # Guests first, once, so test processes find them built (and failures here are
 # reported as what they are, not as a failing test).
 bash scripts/build-guests.sh >/dev/null
@@ -36,6 +48,12 @@ if cargo nextest --version >/dev/null 2>&1; then
 else
   echo "cargo-nextest not found; falling back to cargo test" >&2
   cargo test --workspace --no-fail-fast "$@" || status=$?
+fi
+
+# The shim under a real containerd (root only; skips elsewhere, fails
+# under CI=true when it cannot run). KILN_SKIP_CONTAINERD=1 leaves it out.
+if [ "${KILN_SKIP_CONTAINERD:-0}" != "1" ]; then
+  bash scripts/containerd-e2e.sh || status=$?
 fi
 
 # A short smoke run of every fuzz target (parsers and the HTTP front end);

@@ -56,6 +56,7 @@ async fn prepare(wasm: &Path) -> anyhow::Result<Prepared> {
         runtime_config: kiln_runtime_config::RuntimeConfig::default(),
         cli_variables: Vec::new(),
         dotenv_path: None,
+        ..Default::default()
     };
     let caps = AppCapabilities::new(&app.manifest, options).await?;
     let engine = KilnEngine::new(EngineConfig::default())?;

@@ -9,9 +9,13 @@
 
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use sha2::{Digest, Sha256};
 use wasmtime::component::Component;
+
+/// Numbers temporary file names within this process.
+static NEXT_TMP: AtomicU64 = AtomicU64::new(0);
 
 /// A folder of compiled components.
 #[derive(Debug, Clone)]
@@ -77,6 +81,13 @@ impl CompileCache {
         unsafe { Component::deserialize(engine, &serialized) }.map_err(crate::EngineError::Compile)
     }
 
+    /// Stores `artifact` as the entry for `bytes` (see
+    /// [`crate::KilnEngine::seed_compile_cache`]).
+    pub fn insert(&self, engine: &wasmtime::Engine, bytes: &[u8], artifact: &[u8]) {
+        let key = Self::key(engine, bytes);
+        self.store(&self.dir.join(format!("{key}.cwasm")), &self.dir.join(format!("{key}.sha256")), artifact);
+    }
+
     fn load(&self, engine: &wasmtime::Engine, artifact: &Path, checksum: &Path) -> Option<Component> {
         let expected = std::fs::read_to_string(checksum).ok()?;
         let data = std::fs::read(artifact).ok()?;
@@ -100,10 +111,13 @@ impl CompileCache {
         let write = || -> std::io::Result<()> {
             std::fs::create_dir_all(&self.dir)?;
             // Write-then-rename so concurrent `kiln up`s never read half a file.
-            let tmp = artifact.with_extension(format!("tmp{}", std::process::id()));
+            // Unique per process and call: threads compiling the same
+            // component at once must not write into one temporary file.
+            let unique = format!("tmp{}-{}", std::process::id(), NEXT_TMP.fetch_add(1, Ordering::Relaxed));
+            let tmp = artifact.with_extension(&unique);
             std::fs::write(&tmp, data)?;
             std::fs::rename(&tmp, artifact)?;
-            let tmp = checksum.with_extension(format!("tmp{}", std::process::id()));
+            let tmp = checksum.with_extension(&unique);
             std::fs::write(&tmp, hex::encode(Sha256::digest(data)))?;
             std::fs::rename(&tmp, checksum)
         };
@@ -142,5 +156,23 @@ mod tests {
         assert_eq!(compiled, 2, "corrupt entry is recompiled");
         cache.get_or_compile(&engine, &bytes, || { compiled += 1; compile() }).unwrap();
         assert_eq!(compiled, 2, "and rewritten");
+    }
+
+    #[test]
+    fn an_inserted_artifact_is_loaded_without_compiling() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = CompileCache::new(dir.path());
+        let engine = wasmtime::Engine::default();
+        let bytes = wat::parse_str(COMPONENT).unwrap();
+        let artifact = engine.precompile_component(&bytes).unwrap();
+        cache.insert(&engine, &bytes, &artifact);
+        let component = cache
+            .get_or_compile(&engine, &bytes, || panic!("compiled although an artifact was inserted"))
+            .unwrap();
+        assert!(component.component_type().exports(&engine).next().is_none());
+        let other = wat::parse_str(r#"(component)"#).unwrap();
+        let mut compiled = false;
+        cache.get_or_compile(&engine, &other, || { compiled = true; engine.precompile_component(&other).map_err(crate::EngineError::Compile) }).unwrap();
+        assert!(compiled, "an entry only serves the bytes it was inserted for");
     }
 }

@@ -101,18 +101,9 @@ impl KilnEngine {
     /// WebAssembly text (`.wat`) is accepted too.
     pub fn load_component(&self, bytes: &[u8]) -> Result<Component, EngineError> {
         let bytes = &text::to_binary(bytes)?[..];
-        let kind = WasmKind::detect(bytes)?;
-        let compile = || {
-            let component_bytes;
-            let bytes = match kind {
-                WasmKind::Component => bytes,
-                WasmKind::Module => {
-                    component_bytes = componentize(bytes)?;
-                    &component_bytes[..]
-                }
-            };
-            self.engine.precompile_component(bytes).map_err(EngineError::Compile)
-        };
+        // The cache first: it also holds artifacts seeded by their own bytes
+        // (the containerd shim's precompiled layers), which are not Wasm.
+        let compile = || self.precompile(bytes, WasmKind::detect(bytes)?);
         match &self.config.cache_dir {
             Some(dir) => CompileCache::new(dir).get_or_compile(&self.engine, bytes, compile),
             None => {
@@ -120,6 +111,41 @@ impl KilnEngine {
                 // SAFETY: produced by this engine just now.
                 unsafe { Component::deserialize(&self.engine, &serialized) }.map_err(EngineError::Compile)
             }
+        }
+    }
+
+    /// The compiled artifact [`Self::load_component`] would cache for
+    /// `bytes` (core modules componentized first), for compiling ahead of
+    /// time elsewhere, such as in the containerd shim's compile hook.
+    pub fn precompile_component(&self, bytes: &[u8]) -> Result<Vec<u8>, EngineError> {
+        let bytes = &text::to_binary(bytes)?[..];
+        self.precompile(bytes, WasmKind::detect(bytes)?)
+    }
+
+    fn precompile(&self, bytes: &[u8], kind: WasmKind) -> Result<Vec<u8>, EngineError> {
+        let component_bytes;
+        let bytes = match kind {
+            WasmKind::Component => bytes,
+            WasmKind::Module => {
+                component_bytes = componentize(bytes)?;
+                &component_bytes[..]
+            }
+        };
+        self.engine.precompile_component(bytes).map_err(EngineError::Compile)
+    }
+
+    /// Stores `artifact` in the compile cache as the compiled form of
+    /// `bytes`, so that [`Self::load_component`] of `bytes` loads it without
+    /// compiling. Only for artifacts this process can vouch for (made by
+    /// [`Self::precompile_component`] of a matching engine): a cached
+    /// artifact is native code. Returns false when the cache is disabled.
+    pub fn seed_compile_cache(&self, bytes: &[u8], artifact: &[u8]) -> bool {
+        match &self.config.cache_dir {
+            Some(dir) => {
+                CompileCache::new(dir).insert(&self.engine, bytes, artifact);
+                true
+            }
+            None => false,
         }
     }
 

@@ -1,5 +1,5 @@
 //! The `kiln` command line: parses arguments and delegates to the library
-//! crates (`kiln-app`, `kiln-engine`, `kiln-trigger-http`).
+//! crates (`kiln-app`, `kiln-serve`, `kiln-oci`, …).
 
 mod commands;
 
@@ -43,6 +43,9 @@ enum Command {
     /// Push applications to OCI registries, pull them, store credentials.
     #[command(after_help = commands::registry::EXAMPLES)]
     Registry(commands::registry::RegistryArgs),
+    /// Kubernetes objects for an app in a registry (nodes run containerd-shim-kiln-v1).
+    #[command(after_help = commands::kube::EXAMPLES)]
+    Kube(commands::kube::KubeArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -58,6 +61,7 @@ fn main() -> std::process::ExitCode {
         Command::Add(args) => commands::new::run_add(args),
         Command::Templates(args) => commands::templates::run(args),
         Command::Registry(args) => commands::registry::run(args),
+        Command::Kube(args) => commands::kube::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

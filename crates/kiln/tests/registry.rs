@@ -311,3 +311,38 @@ fn basic_auth_registry_needs_login_and_checks_the_password() {
     let pulled = ok(kiln_registry(home.path(), &["pull", &reference]));
     assert!(pulled.contains("4 blobs downloaded"), "{pulled}");
 }
+
+#[test]
+fn kube_scaffold_describes_the_pushed_app_and_its_variables() {
+    let Some(registry) = Registry::start() else { return };
+    let app = app();
+    let reference = registry.reference("shop:v2");
+    let scratch = tempfile::tempdir().unwrap();
+    ok(kiln_registry(scratch.path(), &["push", "-f", app.path().to_str().unwrap(), &reference]));
+    let kube = |args: &[&str]| {
+        Command::new(kiln_bin())
+            .arg("kube")
+            .arg("scaffold")
+            .args(args)
+            .env("KILN_CACHE_DIR", scratch.path())
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("run kiln kube scaffold")
+    };
+    let yaml = ok(kube(&["-f", &reference, "--replicas", "2"]));
+    assert!(yaml.contains("kind: RuntimeClass\n") && yaml.contains("handler: \"kiln\""), "{yaml}");
+    assert!(yaml.contains("kind: Deployment\n") && yaml.contains("kind: Service\n"), "{yaml}");
+    assert!(yaml.contains("runtimeClassName: \"kiln\""), "{yaml}");
+    assert!(yaml.contains(&format!("image: \"{reference}\"")), "{yaml}");
+    assert!(yaml.contains("replicas: 2"), "{yaml}");
+    assert!(yaml.contains("name: \"shop\""), "the name comes from the repository: {yaml}");
+    // The app's one variable, with its default, in a ConfigMap fed as SPIN_VARIABLE_*.
+    assert!(yaml.contains("kind: ConfigMap\n") && yaml.contains("\"greeting\": \"hello from the registry\""), "{yaml}");
+    assert!(yaml.contains("\"SPIN_VARIABLE_GREETING\""), "{yaml}");
+    assert!(!yaml.contains("kind: Secret"), "no secret variables, no Secret: {yaml}");
+
+    let err = fails(kube(&["-f", &registry.reference("missing:v1")]));
+    assert!(err.contains("missing"), "{err}");
+    let err = fails(kube(&["-f", &reference, "--name", "Not_A_Name"]));
+    assert!(err.contains("not a valid Kubernetes name"), "{err}");
+}

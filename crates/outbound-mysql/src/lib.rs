@@ -26,6 +26,11 @@
 //!   with their meaning, except that `PREFERRED` — which `mysql_async`
 //!   cannot express — connects without TLS). A server without TLS is then a
 //!   connection error, never a silent fallback.
+//! - **Bounded results.** A query's rows are read one at a time and their
+//!   size counted as they arrive; past the connection's limit
+//!   ([`MysqlConnection::with_max_result_bytes`], 64 MiB unless set) the
+//!   query fails, and the rest of the result is read and thrown away so
+//!   the connection (and any transaction on it) stays usable.
 
 use std::collections::HashMap;
 use std::sync::Mutex as StdMutex;
@@ -33,7 +38,7 @@ use std::sync::Mutex as StdMutex;
 use async_trait::async_trait;
 use mysql_async::consts::{ColumnFlags, ColumnType};
 use mysql_async::prelude::Queryable;
-use mysql_async::{Conn, Opts, Params, Pool, Row};
+use mysql_async::{Conn, Opts, Params, Pool};
 use tokio::sync::Mutex;
 
 /// MySQL's default port.
@@ -44,6 +49,13 @@ const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The character set number MySQL gives binary (non-text) columns.
 const BINARY_CHARSET: u16 = 63;
+
+/// The most bytes of one result set a connection buffers unless told
+/// otherwise (the same default as `--max-buffered-bytes`).
+pub const DEFAULT_MAX_RESULT_BYTES: usize = 64 << 20;
+/// What one row costs besides its values (its `Vec`, roughly), so a result
+/// of very many tiny rows is counted too.
+const ROW_OVERHEAD: usize = 24;
 
 /// A MySQL operation's failure, shaped like the interface's `error` variant.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -198,7 +210,7 @@ impl Pools {
                 tracing::debug!(error = %e, "MySQL connection failed");
                 Error::ConnectionFailed(e.to_string())
             })?;
-        Ok(MysqlConnection { conn: Mutex::new(conn) })
+        Ok(MysqlConnection { conn: Mutex::new(conn), max_result_bytes: DEFAULT_MAX_RESULT_BYTES })
     }
 
     fn pool(&self, address: &str) -> Result<Pool, Error> {
@@ -270,6 +282,39 @@ pub fn translate_ssl_mode(address: &str) -> Result<String, Error> {
 /// A connection taken from a pool; it goes back when dropped.
 pub struct MysqlConnection {
     conn: Mutex<Conn>,
+    max_result_bytes: usize,
+}
+
+impl MysqlConnection {
+    /// Caps the bytes one [`Connection::query`] result may hold (counted by
+    /// [`result_size`]); a larger result fails with
+    /// [`Error::QueryFailed`] naming the limit.
+    pub fn with_max_result_bytes(mut self, bytes: usize) -> Self {
+        self.max_result_bytes = bytes;
+        self
+    }
+}
+
+/// What a value costs in host memory, roughly: text and bytes by length,
+/// numbers by a word.
+pub fn value_size(value: &Value) -> usize {
+    match value {
+        Value::Null | Value::Unsupported => 0,
+        Value::Str(s) => s.len(),
+        Value::Binary(b) => b.len(),
+        _ => 8,
+    }
+}
+
+/// What a row costs in host memory: its values plus a small per-row
+/// overhead. The running total of this is what the result cap counts.
+pub fn result_size(row: &[Value]) -> usize {
+    ROW_OVERHEAD + row.iter().map(value_size).sum::<usize>()
+}
+
+/// The error of a result set past the cap.
+fn too_large(limit: usize) -> Error {
+    Error::QueryFailed(format!("result set exceeds the host's {limit}-byte limit for buffered data (--max-buffered-bytes)"))
 }
 
 fn to_mysql(value: Value) -> Result<mysql_async::Value, Error> {
@@ -404,20 +449,44 @@ impl Connection for MysqlConnection {
         let mut conn = self.conn.lock().await;
         let mut result = conn.exec_iter(statement, params).await.map_err(query_error)?;
         let columns_meta = result.columns().map(|c| c.to_vec()).unwrap_or_default();
-        let rows: Vec<Row> = result.collect().await.map_err(query_error)?;
-        drop(result);
         let columns =
             columns_meta.iter().map(|c| Column { name: c.name_str().into_owned(), data_type: data_type(c) }).collect();
-        let rows = rows
-            .into_iter()
-            .map(|row| {
-                row.unwrap()
-                    .into_iter()
-                    .zip(columns_meta.iter())
-                    .map(|(value, column)| from_mysql(value, column))
-                    .collect::<Result<Vec<_>, _>>()
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        // Rows are read one at a time so the total can be checked before the
+        // next one is buffered.
+        let mut rows = Vec::new();
+        let mut total = 0usize;
+        let mut failure = None;
+        while let Some(row) = result.next().await.map_err(query_error)? {
+            let values = row
+                .unwrap()
+                .into_iter()
+                .zip(columns_meta.iter())
+                .map(|(value, column)| from_mysql(value, column))
+                .collect::<Result<Vec<_>, _>>();
+            let values = match values {
+                Ok(values) => values,
+                Err(err) => {
+                    failure = Some(err);
+                    break;
+                }
+            };
+            total = total.saturating_add(result_size(&values));
+            if total > self.max_result_bytes {
+                tracing::debug!(limit = self.max_result_bytes, rows = rows.len(), "MySQL result set too large");
+                failure = Some(too_large(self.max_result_bytes));
+                break;
+            }
+            rows.push(values);
+        }
+        if let Some(err) = failure {
+            // Read the rest of the result (without keeping it) so the
+            // connection is ready for the guest's next statement, in the same
+            // session and transaction.
+            if let Err(drain) = result.drop_result().await {
+                tracing::debug!(error = %drain, "MySQL: reading the rest of an abandoned result failed");
+            }
+            return Err(err);
+        }
         Ok(RowSet { columns, rows })
     }
 
@@ -430,5 +499,71 @@ impl Connection for MysqlConnection {
             params => conn.exec_drop(statement, params).await,
         }
         .map_err(query_error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Against the local server (`root@127.0.0.1:3306/test`); skips without
+    /// it, except under `CI=true`.
+    const ADDRESS: &str = "mysql://root@127.0.0.1:3306/test";
+
+    fn available() -> bool {
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 3306));
+        let up = std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_secs(2)).is_ok();
+        if !up {
+            assert_ne!(std::env::var("CI").as_deref(), Ok("true"), "MySQL is required in CI");
+            eprintln!("SKIPPED: MySQL is not reachable on 127.0.0.1:3306");
+        }
+        up
+    }
+
+    /// 50 rows of 100,000 bytes each.
+    const BIG: &str = "SELECT REPEAT('x', 100000) AS v FROM \
+        (SELECT 1 FROM (SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4 UNION ALL SELECT 5) a, \
+        (SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4 UNION ALL SELECT 5 \
+        UNION ALL SELECT 6 UNION ALL SELECT 7 UNION ALL SELECT 8 UNION ALL SELECT 9 UNION ALL SELECT 10) b) t";
+
+    #[test]
+    fn sizes_count_payloads() {
+        assert_eq!(value_size(&Value::Str("abc".into())), 3);
+        assert_eq!(value_size(&Value::Binary(vec![0; 10])), 10);
+        assert_eq!(value_size(&Value::Uint64(1)), 8);
+        assert_eq!(result_size(&[Value::Null, Value::Str("xy".into())]), ROW_OVERHEAD + 2);
+    }
+
+    #[tokio::test]
+    async fn a_result_past_the_cap_fails_and_the_session_stays_usable() {
+        if !available() {
+            return;
+        }
+        let pools = Pools::new();
+        let conn = pools.open(ADDRESS).await.unwrap().with_max_result_bytes(1 << 20);
+        // A session variable shows the same session (and the same
+        // transaction) carries on after the abandoned result.
+        conn.execute("SET @kiln_marker = 42", vec![]).await.unwrap();
+        for params in [vec![], vec![Value::Int32(1)]] {
+            // Without and with a parameter (mysql_async prepares both): each
+            // abandoned result must be drained.
+            let statement = if params.is_empty() { BIG.to_string() } else { format!("{BIG} WHERE ? = 1") };
+            let big = conn.query(&statement, params).await;
+            let Err(Error::QueryFailed(message)) = big else { panic!("expected the cap: {big:?}") };
+            assert!(message.contains("1048576-byte limit"), "{message}");
+            let small = conn.query("SELECT CAST(@kiln_marker AS SIGNED) AS m", vec![]).await.unwrap();
+            assert_eq!(small.rows, vec![vec![Value::Int64(42)]]);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_result_under_the_cap_is_whole() {
+        if !available() {
+            return;
+        }
+        let pools = Pools::new();
+        let conn = pools.open(ADDRESS).await.unwrap().with_max_result_bytes(6 << 20);
+        let rows = conn.query(BIG, vec![]).await.unwrap();
+        assert_eq!(rows.rows.len(), 50);
     }
 }

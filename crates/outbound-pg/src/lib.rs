@@ -28,6 +28,11 @@
 //!   meaning; certificates are checked against the webpki roots plus a CA
 //!   root the guest may supply ([`Pool::open_with_ca_root`]). See the `tls`
 //!   module.
+//! - **Bounded results.** A query's rows are read one at a time and their
+//!   size counted as they arrive; past the connection's limit
+//!   ([`PgConnection::with_max_result_bytes`], 64 MiB unless set) the
+//!   query fails rather than let a guest make the host buffer an unbounded
+//!   result set.
 
 mod convert;
 mod error;
@@ -39,6 +44,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use futures::StreamExt;
 use tokio_postgres::config::Host;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, Config};
@@ -54,6 +60,12 @@ pub const DEFAULT_PORT: u16 = 5432;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Idle connections kept per address.
 const MAX_IDLE: usize = 8;
+/// The most bytes of one result set a connection buffers unless told
+/// otherwise (the same default as `--max-buffered-bytes`).
+pub const DEFAULT_MAX_RESULT_BYTES: usize = 64 << 20;
+/// What one row costs besides its values (its `Vec`, roughly), so a result
+/// of very many tiny rows is counted too.
+const ROW_OVERHEAD: usize = 24;
 
 /// An open connection to a PostgreSQL server.
 #[async_trait]
@@ -172,11 +184,25 @@ pub struct PgConnection {
     client: Option<Client>,
     address: String,
     idle: Arc<Mutex<HashMap<String, Vec<Client>>>>,
+    max_result_bytes: usize,
 }
 
 impl PgConnection {
     fn new(client: Client, address: &str, idle: &Arc<Mutex<HashMap<String, Vec<Client>>>>) -> Self {
-        Self { client: Some(client), address: address.to_string(), idle: idle.clone() }
+        Self {
+            client: Some(client),
+            address: address.to_string(),
+            idle: idle.clone(),
+            max_result_bytes: DEFAULT_MAX_RESULT_BYTES,
+        }
+    }
+
+    /// Caps the bytes one [`Connection::query`] result may hold (counted by
+    /// [`result_size`]); a larger result fails with
+    /// [`Error::QueryFailed`] naming the limit.
+    pub fn with_max_result_bytes(mut self, bytes: usize) -> Self {
+        self.max_result_bytes = bytes;
+        self
     }
 
     fn client(&self) -> Result<&Client, Error> {
@@ -218,6 +244,50 @@ fn connect_error(err: &tokio_postgres::Error) -> String {
     }
 }
 
+/// What a value costs in host memory, roughly: its payload (text and
+/// bytes by length, numbers and other fixed-size values by a word or two).
+pub fn value_size(value: &Value) -> usize {
+    fn bound<T>(bound: &Bound<T>, size: impl Fn(&T) -> usize) -> usize {
+        bound.as_ref().map_or(0, |(value, _)| size(value))
+    }
+    fn array<T>(items: &[Option<T>], size: impl Fn(&T) -> usize) -> usize {
+        items.iter().map(|item| item.as_ref().map_or(1, &size)).sum()
+    }
+    match value {
+        Value::Null => 0,
+        Value::Boolean(_)
+        | Value::Int8(_)
+        | Value::Int16(_)
+        | Value::Int32(_)
+        | Value::Int64(_)
+        | Value::Floating32(_)
+        | Value::Floating64(_)
+        | Value::Timestamp(_) => 8,
+        Value::Date(_) | Value::Time(_) | Value::Datetime(_) | Value::Interval(_) => 16,
+        Value::Str(s) | Value::Uuid(s) | Value::Decimal(s) => s.len(),
+        Value::Binary(b) | Value::Jsonb(b) | Value::Unsupported(b) => b.len(),
+        Value::RangeInt32((lo, hi)) => bound(lo, |_| 8) + bound(hi, |_| 8),
+        Value::RangeInt64((lo, hi)) => bound(lo, |_| 8) + bound(hi, |_| 8),
+        Value::RangeDecimal((lo, hi)) => bound(lo, String::len) + bound(hi, String::len),
+        Value::ArrayInt32(items) => array(items, |_| 8),
+        Value::ArrayInt64(items) => array(items, |_| 8),
+        Value::ArrayDecimal(items) | Value::ArrayStr(items) => array(items, String::len),
+    }
+}
+
+/// What a row costs in host memory: its values plus a small per-row
+/// overhead. The running total of this is what the result cap counts.
+pub fn result_size(row: &[Value]) -> usize {
+    ROW_OVERHEAD + row.iter().map(value_size).sum::<usize>()
+}
+
+/// The error of a result set past the cap.
+fn too_large(limit: usize) -> Error {
+    Error::QueryFailed(QueryError::Text(format!(
+        "result set exceeds the host's {limit}-byte limit for buffered data (--max-buffered-bytes)"
+    )))
+}
+
 fn params(values: Vec<Value>) -> Result<Vec<Param>, Error> {
     values.into_iter().map(Param::new).collect()
 }
@@ -243,25 +313,36 @@ impl Connection for PgConnection {
         let params = self::params(params)?;
         let client = self.client()?;
         let prepared = client.prepare(statement).await.map_err(|e| Error::query(&e))?;
-        let rows = client.query(&prepared, &refs(&params)).await.map_err(|e| statement_error(&e))?;
         let columns = prepared
             .columns()
             .iter()
             .map(|c| Column { name: c.name().to_string(), data_type: convert::data_type(c.type_()) })
             .collect();
-        let rows = rows
-            .iter()
-            .map(|row| {
-                (0..row.len())
-                    .map(|i| {
-                        row.try_get::<_, Cell>(i).map(|cell| cell.0).map_err(|e| {
-                            let detail = std::error::Error::source(&e).map(ToString::to_string).unwrap_or_default();
-                            Error::ValueConversionFailed(format!("{e}: {detail}"))
-                        })
+        // Rows are read as they arrive so the total can be checked before
+        // the next one is buffered. Dropping the stream part-way is safe:
+        // tokio-postgres discards the rest of the response and the
+        // connection stays usable.
+        let stream = client.query_raw(&prepared, refs(&params)).await.map_err(|e| statement_error(&e))?;
+        let mut stream = std::pin::pin!(stream);
+        let mut rows = Vec::new();
+        let mut total = 0usize;
+        while let Some(row) = stream.next().await {
+            let row = row.map_err(|e| statement_error(&e))?;
+            let values = (0..row.len())
+                .map(|i| {
+                    row.try_get::<_, Cell>(i).map(|cell| cell.0).map_err(|e| {
+                        let detail = std::error::Error::source(&e).map(ToString::to_string).unwrap_or_default();
+                        Error::ValueConversionFailed(format!("{e}: {detail}"))
                     })
-                    .collect::<Result<Vec<_>, _>>()
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            total = total.saturating_add(result_size(&values));
+            if total > self.max_result_bytes {
+                tracing::debug!(limit = self.max_result_bytes, rows = rows.len(), "PostgreSQL result set too large");
+                return Err(too_large(self.max_result_bytes));
+            }
+            rows.push(values);
+        }
         Ok(RowSet { columns, rows })
     }
 
@@ -269,5 +350,62 @@ impl Connection for PgConnection {
         let params = self::params(params)?;
         let client = self.client()?;
         client.execute(statement, &refs(&params)).await.map_err(|e| statement_error(&e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Against the local server (`postgres@127.0.0.1:5432/test`); skips
+    /// without it, except under `CI=true`.
+    const ADDRESS: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+    fn available() -> bool {
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 5432));
+        let up = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2)).is_ok();
+        if !up {
+            assert_ne!(std::env::var("CI").as_deref(), Ok("true"), "PostgreSQL is required in CI");
+            eprintln!("SKIPPED: PostgreSQL is not reachable on 127.0.0.1:5432");
+        }
+        up
+    }
+
+    #[test]
+    fn sizes_count_payloads() {
+        assert_eq!(value_size(&Value::Str("abc".into())), 3);
+        assert_eq!(value_size(&Value::Binary(vec![0; 10])), 10);
+        assert_eq!(value_size(&Value::Int64(1)), 8);
+        assert_eq!(value_size(&Value::ArrayStr(vec![Some("ab".into()), None])), 3);
+        assert_eq!(result_size(&[Value::Null, Value::Str("xy".into())]), ROW_OVERHEAD + 2);
+    }
+
+    #[tokio::test]
+    async fn a_result_past_the_cap_fails_and_the_connection_stays_usable() {
+        if !available() {
+            return;
+        }
+        let pool = Pool::new();
+        let conn = pool.open(ADDRESS).await.unwrap().with_max_result_bytes(1 << 20);
+        let big = conn.query("SELECT repeat('x', 100000) FROM generate_series(1, 50)", vec![]).await;
+        let Err(Error::QueryFailed(QueryError::Text(message))) = big else { panic!("expected the cap: {big:?}") };
+        assert!(message.contains("1048576-byte limit"), "{message}");
+        // Just under the cap still fits, on the same connection.
+        let fits = conn.query("SELECT repeat('x', 100000) FROM generate_series(1, 10)", vec![]).await.unwrap();
+        assert_eq!(fits.rows.len(), 10);
+        let small = conn.query("SELECT 1::int4", vec![]).await.unwrap();
+        assert_eq!(small.rows, vec![vec![Value::Int32(1)]]);
+    }
+
+    #[tokio::test]
+    async fn many_small_rows_count_too() {
+        if !available() {
+            return;
+        }
+        let pool = Pool::new();
+        let conn = pool.open(ADDRESS).await.unwrap().with_max_result_bytes(64 << 10);
+        // 10,000 one-int rows: 80 KB of values, more with the per-row cost.
+        let many = conn.query("SELECT g::int4 FROM generate_series(1, 10000) g", vec![]).await;
+        assert!(matches!(many, Err(Error::QueryFailed(_))), "{many:?}");
     }
 }

@@ -10,6 +10,12 @@ use crate::{Connection, Error, QueryResult, Value};
 
 /// How long a statement waits for another process's lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// The most bytes of one statement's rows a database buffers unless told
+/// otherwise (the same default as `--max-buffered-bytes`).
+pub const DEFAULT_MAX_RESULT_BYTES: usize = 64 << 20;
+/// What one row costs besides its values (its `Vec`, roughly), so a result
+/// of very many tiny rows is counted too.
+const ROW_OVERHEAD: usize = 24;
 
 /// One open SQLite database (the `spin` backend). Cloning is cheap and
 /// shares the connection.
@@ -17,6 +23,7 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct LocalDatabase {
     connection: Arc<Mutex<rusqlite::Connection>>,
     path: Option<PathBuf>,
+    max_result_bytes: usize,
 }
 
 impl LocalDatabase {
@@ -32,7 +39,17 @@ impl LocalDatabase {
         Ok(Self {
             connection: Arc::new(Mutex::new(connection)),
             path,
+            max_result_bytes: DEFAULT_MAX_RESULT_BYTES,
         })
+    }
+
+    /// Caps the bytes of rows one [`Connection::execute`] may return
+    /// (counted by [`result_size`]); past it the statement stops and fails
+    /// with [`Error::Io`] naming the limit. Clones share the connection but
+    /// keep their own cap.
+    pub fn with_max_result_bytes(mut self, bytes: usize) -> Self {
+        self.max_result_bytes = bytes;
+        self
     }
 
     /// The file this database lives in; `None` when in memory.
@@ -77,10 +94,28 @@ fn open_connection(path: Option<&Path>) -> Result<rusqlite::Connection, Error> {
     Ok(connection)
 }
 
+/// What a value costs in host memory, roughly: text and blobs by length,
+/// numbers by a word.
+pub fn value_size(value: &Value) -> usize {
+    match value {
+        Value::Null => 0,
+        Value::Integer(_) | Value::Real(_) => 8,
+        Value::Text(text) => text.len(),
+        Value::Blob(bytes) => bytes.len(),
+    }
+}
+
+/// What a row costs in host memory: its values plus a small per-row
+/// overhead. The running total of this is what the result cap counts.
+pub fn result_size(row: &[Value]) -> usize {
+    ROW_OVERHEAD + row.iter().map(value_size).sum::<usize>()
+}
+
 fn run_statement(
     connection: &rusqlite::Connection,
     sql: &str,
     params: &[Value],
+    max_result_bytes: usize,
 ) -> Result<QueryResult, Error> {
     let mut statement = connection.prepare_cached(sql)?;
     let columns: Vec<String> = statement
@@ -90,12 +125,22 @@ fn run_statement(
         .collect();
     let total_before = connection.total_changes();
     let mut rows = Vec::new();
+    let mut total = 0usize;
     {
+        // Dropping the cursor early resets the statement, so stopping at
+        // the cap leaves the connection ready for the next one.
         let mut cursor = statement.query(rusqlite::params_from_iter(params))?;
         while let Some(row) = cursor.next()? {
             let values = (0..columns.len())
                 .map(|i| row.get_ref(i).map(Value::from))
                 .collect::<Result<Vec<_>, _>>()?;
+            total = total.saturating_add(result_size(&values));
+            if total > max_result_bytes {
+                tracing::debug!(limit = max_result_bytes, rows = rows.len(), "SQLite result set too large");
+                return Err(Error::Io(format!(
+                    "result set exceeds the host's {max_result_bytes}-byte limit for buffered data (--max-buffered-bytes)"
+                )));
+            }
             rows.push(values);
         }
     }
@@ -119,12 +164,44 @@ fn run_statement(
 impl Connection for LocalDatabase {
     async fn execute(&self, statement: &str, params: Vec<Value>) -> Result<QueryResult, Error> {
         let statement = statement.to_owned();
-        self.with(move |c| run_statement(c, &statement, &params))
+        let limit = self.max_result_bytes;
+        self.with(move |c| run_statement(c, &statement, &params, limit))
             .await
     }
 
     async fn execute_batch(&self, sql: &str) -> Result<(), Error> {
         let sql = sql.to_owned();
         self.with(move |c| Ok(c.execute_batch(&sql)?)).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 50 rows of 100,000 bytes each.
+    const BIG: &str = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 50) \
+                       SELECT hex(zeroblob(50000)) FROM n";
+
+    #[test]
+    fn sizes_count_payloads() {
+        assert_eq!(value_size(&Value::Text("abc".into())), 3);
+        assert_eq!(value_size(&Value::Blob(vec![0; 10])), 10);
+        assert_eq!(value_size(&Value::Integer(1)), 8);
+        assert_eq!(result_size(&[Value::Null, Value::Text("xy".into())]), ROW_OVERHEAD + 2);
+    }
+
+    #[tokio::test]
+    async fn rows_past_the_cap_fail_and_the_database_stays_usable() {
+        let db = LocalDatabase::open(None).await.unwrap().with_max_result_bytes(1 << 20);
+        let big = db.execute(BIG, vec![]).await;
+        let Err(Error::Io(message)) = big else { panic!("expected the cap: {big:?}") };
+        assert!(message.contains("1048576-byte limit"), "{message}");
+        // The same statement (cached, so it must have been reset) under a
+        // bigger cap, and a small one, still work.
+        let roomy = db.clone().with_max_result_bytes(6 << 20);
+        assert_eq!(roomy.execute(BIG, vec![]).await.unwrap().rows.len(), 50);
+        let small = db.execute("SELECT 1", vec![]).await.unwrap();
+        assert_eq!(small.rows, vec![vec![Value::Integer(1)]]);
     }
 }

@@ -32,6 +32,8 @@ pub struct DatabaseManager {
     slots: IndexMap<String, Slot>,
     /// Open files, so labels naming the same file share a connection.
     files: Mutex<HashMap<PathBuf, LocalDatabase>>,
+    /// The cap on one statement's rows, for every database it opens.
+    max_result_bytes: usize,
 }
 
 impl std::fmt::Debug for DatabaseManager {
@@ -60,7 +62,15 @@ impl DatabaseManager {
         Self {
             slots,
             files: Mutex::new(HashMap::new()),
+            max_result_bytes: crate::local::DEFAULT_MAX_RESULT_BYTES,
         }
+    }
+
+    /// Caps the bytes of rows one statement may return, on every database
+    /// this manager opens (see [`LocalDatabase::with_max_result_bytes`]).
+    pub fn with_max_result_bytes(mut self, bytes: usize) -> Self {
+        self.max_result_bytes = bytes;
+        self
     }
 
     /// The database with this label, opening it on first use.
@@ -88,7 +98,9 @@ impl DatabaseManager {
         tracing::debug!(label, ?backend, "opening SQLite database");
         let Backend::Spin { path } = backend;
         let database = match path {
-            None => LocalDatabase::open(None).await?,
+            None => LocalDatabase::open(None)
+                .await?
+                .with_max_result_bytes(self.max_result_bytes),
             Some(path) => self.file(path).await?,
         };
         Ok(Arc::new(database))
@@ -101,7 +113,9 @@ impl DatabaseManager {
         if let Some(database) = files.get(&key) {
             return Ok(database.clone());
         }
-        let database = LocalDatabase::open(Some(&key)).await?;
+        let database = LocalDatabase::open(Some(&key))
+            .await?
+            .with_max_result_bytes(self.max_result_bytes);
         files.insert(key, database.clone());
         Ok(database)
     }

@@ -42,8 +42,12 @@ pub enum CapabilityError {
     },
 }
 
+/// The cap on a database result set the host buffers, unless set
+/// (`--max-buffered-bytes`'s default).
+pub const DEFAULT_MAX_RESULT_BYTES: usize = 64 << 20;
+
 /// Where the app's capabilities come from, besides its manifest.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct CapabilityOptions {
     /// The app's state folder (`.spin` beside the manifest, or the runtime
     /// config's `state_dir`): default stores live here.
@@ -54,6 +58,22 @@ pub struct CapabilityOptions {
     pub cli_variables: Vec<(String, String)>,
     /// A `.env` file read by the default environment provider.
     pub dotenv_path: Option<PathBuf>,
+    /// Most bytes of one database result set (PostgreSQL, MySQL, SQLite
+    /// `query`) the host buffers for a guest before the query fails
+    /// (`--max-buffered-bytes`; default 64 MiB).
+    pub max_result_bytes: usize,
+}
+
+impl Default for CapabilityOptions {
+    fn default() -> Self {
+        Self {
+            state_dir: PathBuf::new(),
+            runtime_config: RuntimeConfig::default(),
+            cli_variables: Vec::new(),
+            dotenv_path: None,
+            max_result_bytes: DEFAULT_MAX_RESULT_BYTES,
+        }
+    }
 }
 
 /// An app's key-value stores, databases and variables, shared by every
@@ -64,13 +84,14 @@ pub struct AppCapabilities {
     variables: Arc<Resolver>,
     outbound: HashMap<String, Arc<OutboundPolicy>>,
     in_process: kiln_outbound_http::InProcessSlot,
+    max_result_bytes: usize,
 }
 
 impl AppCapabilities {
     /// Builds the app's stores, databases and variable providers and checks
     /// that every required variable has a value.
     pub async fn new(manifest: &AppManifest, options: CapabilityOptions) -> Result<Self, CapabilityError> {
-        let CapabilityOptions { state_dir, runtime_config, cli_variables, dotenv_path } = options;
+        let CapabilityOptions { state_dir, runtime_config, cli_variables, dotenv_path, max_result_bytes } = options;
         let stores = key_value_backends(&state_dir, &runtime_config.key_value_stores);
         let databases = sqlite_backends(&state_dir, &runtime_config.sqlite_databases);
         let providers = variable_providers(&runtime_config.variables_providers, cli_variables, dotenv_path)?;
@@ -90,10 +111,11 @@ impl AppCapabilities {
         }
         Ok(Self {
             stores: Arc::new(StoreManager::new(stores)),
-            databases: Arc::new(DatabaseManager::new(databases)),
+            databases: Arc::new(DatabaseManager::new(databases).with_max_result_bytes(max_result_bytes)),
             variables: resolver,
             outbound,
             in_process: Default::default(),
+            max_result_bytes,
         })
     }
 
@@ -128,6 +150,7 @@ impl AppCapabilities {
             variables: self.variables.clone(),
             outbound: self.outbound.get(&component.id).cloned().unwrap_or_default(),
             in_process: self.in_process.clone(),
+            max_result_bytes: self.max_result_bytes,
         })
     }
 }
@@ -261,6 +284,9 @@ pub struct ComponentCapabilities {
     pub outbound: Arc<OutboundPolicy>,
     /// The app's in-process HTTP dispatcher, once a trigger installed it.
     pub in_process: kiln_outbound_http::InProcessSlot,
+    /// Most bytes of one PostgreSQL or MySQL result set the host buffers
+    /// (SQLite's cap lives in its [`DatabaseManager`]).
+    pub max_result_bytes: usize,
 }
 
 impl ComponentCapabilities {
@@ -273,6 +299,7 @@ impl ComponentCapabilities {
             variables: Arc::new(Resolver::new(&IndexMap::new(), Vec::new())),
             outbound: Arc::new(OutboundPolicy::deny_all()),
             in_process: Default::default(),
+            max_result_bytes: DEFAULT_MAX_RESULT_BYTES,
         }
     }
 }

@@ -146,15 +146,15 @@ impl<T> v3::HostConnectionWithStore<T> for HasSelf<HostState> {
         accessor: &Accessor<T, Self>,
         address: String,
     ) -> Outcome<Resource<MysqlConnectionHandle>> {
-        let (policy, component) = accessor.with(|mut access| {
+        let (policy, component, max_result_bytes) = accessor.with(|mut access| {
         let state = access.get();
-        (state.caps.outbound.clone(), state.component_id.clone())
+        (state.caps.outbound.clone(), state.component_id.clone(), state.caps.max_result_bytes)
     });
     if let Err(err) = crate::rdbms::mysql_allowed(&policy, &address).await {
             tracing::info!(%component, "outbound MySQL denied or malformed address: {err}");
             return Ok(Err(v3_error(err)));
         }
-        let connection = match crate::rdbms::mysql_pooled(&address).await {
+        let connection = match crate::rdbms::mysql_pooled(&address, max_result_bytes).await {
             Ok(connection) => connection,
             Err(err) => {
                 tracing::debug!(%component, error = %err, "MySQL open failed");

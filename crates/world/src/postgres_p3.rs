@@ -100,15 +100,15 @@ async fn open<T>(
     address: &str,
     ca_root: Option<&str>,
 ) -> Outcome<Resource<PgConnectionHandle>> {
-    let (policy, component) = accessor.with(|mut access| {
+    let (policy, component, max_result_bytes) = accessor.with(|mut access| {
         let state = access.get();
-        (state.caps.outbound.clone(), state.component_id.clone())
+        (state.caps.outbound.clone(), state.component_id.clone(), state.caps.max_result_bytes)
     });
     if let Err(err) = crate::rdbms::pg_allowed(&policy, address).await {
         tracing::info!(%component, "outbound PostgreSQL denied or malformed address: {err}");
         return Ok(Err(err.into()));
     }
-    let connection = match crate::rdbms::pg_pooled(address, ca_root).await {
+    let connection = match crate::rdbms::pg_pooled(address, ca_root, max_result_bytes).await {
         Ok(connection) => connection,
         Err(err) => {
             tracing::debug!(%component, error = %err, "PostgreSQL open failed");

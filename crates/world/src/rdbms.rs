@@ -91,14 +91,24 @@ pub(crate) async fn pg_allowed(policy: &OutboundPolicy, address: &str) -> Result
 }
 
 /// A PostgreSQL connection from the process-wide pool for `address`,
-/// trusting `ca_root` for TLS (no permission check).
-pub(crate) async fn pg_pooled(address: &str, ca_root: Option<&str>) -> Result<Arc<dyn pg::Connection>, pg::Error> {
-    Ok(Arc::new(PG_POOL.open_with_ca_root(address, ca_root).await?))
+/// trusting `ca_root` for TLS (no permission check), whose results may hold
+/// at most `max_result_bytes`.
+pub(crate) async fn pg_pooled(
+    address: &str,
+    ca_root: Option<&str>,
+    max_result_bytes: usize,
+) -> Result<Arc<dyn pg::Connection>, pg::Error> {
+    let connection = PG_POOL.open_with_ca_root(address, ca_root).await?;
+    Ok(Arc::new(connection.with_max_result_bytes(max_result_bytes)))
 }
 
-/// A connection from the process-wide pool for `address` (no permission check).
-pub(crate) async fn mysql_pooled(address: &str) -> Result<Arc<dyn mysql::Connection>, mysql::Error> {
-    Ok(Arc::new(MYSQL_POOLS.open(address).await?))
+/// A connection from the process-wide pool for `address` (no permission
+/// check), whose results may hold at most `max_result_bytes`.
+pub(crate) async fn mysql_pooled(
+    address: &str,
+    max_result_bytes: usize,
+) -> Result<Arc<dyn mysql::Connection>, mysql::Error> {
+    Ok(Arc::new(MYSQL_POOLS.open(address).await?.with_max_result_bytes(max_result_bytes)))
 }
 
 /// Adds every PostgreSQL and MySQL interface to `linker`.
@@ -125,7 +135,7 @@ impl HostState {
         ca_root: Option<&str>,
     ) -> Result<Resource<PgConnectionHandle>, pg::Error> {
         pg_allowed(&self.caps.outbound, address).await?;
-        let connection = pg_pooled(address, ca_root).await?;
+        let connection = pg_pooled(address, ca_root, self.caps.max_result_bytes).await?;
         self.table.push(PgConnectionHandle(connection)).map_err(|e| pg::Error::Other(e.to_string()))
     }
 
@@ -135,8 +145,8 @@ impl HostState {
 
     async fn open_mysql(&mut self, address: &str) -> Result<Resource<MysqlConnectionHandle>, mysql::Error> {
         mysql_allowed(&self.caps.outbound, address).await?;
-        let connection = MYSQL_POOLS.open(address).await?;
-        self.table.push(MysqlConnectionHandle(Arc::new(connection))).map_err(|e| mysql::Error::Other(e.to_string()))
+        let connection = mysql_pooled(address, self.caps.max_result_bytes).await?;
+        self.table.push(MysqlConnectionHandle(connection)).map_err(|e| mysql::Error::Other(e.to_string()))
     }
 
     fn mysql(&self, handle: &Resource<MysqlConnectionHandle>) -> wasmtime::Result<Arc<dyn mysql::Connection>> {
@@ -972,5 +982,61 @@ impl v4::HostConnection for HostState {
     async fn drop(&mut self, this: Resource<PgConnectionHandle>) -> Trappable<()> {
         self.table.delete(this)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ComponentCapabilities;
+
+    const MYSQL_URL: &str = "mysql://root@127.0.0.1:3306/test";
+
+    /// 50 rows of 100,000 bytes each.
+    const BIG: &str = "SELECT REPEAT('x', 100000) AS v FROM \
+        (SELECT 1 FROM (SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4 UNION ALL SELECT 5) a, \
+        (SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4 UNION ALL SELECT 5 \
+        UNION ALL SELECT 6 UNION ALL SELECT 7 UNION ALL SELECT 8 UNION ALL SELECT 9 UNION ALL SELECT 10) b) t";
+
+    fn mysql_available() -> bool {
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 3306));
+        let up = std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_secs(2)).is_ok();
+        if !up {
+            assert_ne!(std::env::var("CI").as_deref(), Ok("true"), "MySQL is required in CI");
+            eprintln!("SKIPPED: MySQL is not reachable on 127.0.0.1:3306");
+        }
+        up
+    }
+
+    /// A guest's state with MySQL granted and results capped at 1 MiB.
+    fn state() -> HostState {
+        let mut caps = ComponentCapabilities::none();
+        caps.outbound = Arc::new(OutboundPolicy::new(&["mysql://127.0.0.1:3306"]).unwrap());
+        caps.max_result_bytes = 1 << 20;
+        let mut builder = HostState::builder(Arc::from("test"));
+        builder.capabilities(Arc::new(caps));
+        builder.build()
+    }
+
+    /// The component's cap reaches the MySQL connections it opens, in
+    /// `@2.0.0` and Spin 1 (the end-to-end test covers PostgreSQL and
+    /// SQLite; no test guest runs arbitrary MySQL).
+    #[tokio::test]
+    async fn mysql_results_are_capped_by_the_components_limit() {
+        if !mysql_available() {
+            return;
+        }
+        let mut state = state();
+        let conn = mysql_v2::HostConnection::open(&mut state, MYSQL_URL.into()).await.unwrap().unwrap();
+        let handle = || Resource::<MysqlConnectionHandle>::new_borrow(conn.rep());
+        let big = mysql_v2::HostConnection::query(&mut state, handle(), BIG.into(), vec![]).await.unwrap();
+        let Err(v2::Error::QueryFailed(message)) = big else { panic!("expected the cap: {big:?}") };
+        assert!(message.contains("1048576-byte limit"), "{message}");
+        let small = mysql_v2::HostConnection::query(&mut state, handle(), "SELECT 1".into(), vec![]).await.unwrap();
+        assert_eq!(small.map(|rows| rows.rows.len()).ok(), Some(1));
+
+        let big = mysql_v1::Host::query(&mut state, MYSQL_URL.into(), BIG.into(), vec![]).await.unwrap();
+        let Err(mysql_v1::MysqlError::QueryFailed(message)) = big else { panic!("expected the cap: {big:?}") };
+        assert!(message.contains("1048576-byte limit"), "{message}");
     }
 }

@@ -81,7 +81,7 @@ struct LoginArgs {
     insecure: bool,
 }
 
-fn client(insecure: bool) -> RegistryClient {
+pub(crate) fn client(insecure: bool) -> RegistryClient {
     RegistryClient::new(ClientOptions { insecure, cache: Cache::new(Cache::default_root()), quiet: false })
 }
 

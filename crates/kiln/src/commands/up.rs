@@ -2,17 +2,11 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use clap::Args;
-use kiln_app::App;
-use kiln_engine::{EngineConfig, KilnEngine};
-use kiln_trigger_http::{HttpLimits, HttpTrigger, InstanceReuse, LogOptions, ServeOptions};
-use kiln_trigger_redis::RedisTrigger;
-use kiln_world::capabilities::DEFAULT_LABEL;
-use kiln_world::{AppCapabilities, CapabilityOptions};
+use kiln_serve::{HttpLimits, InstanceReuse, ServeConfig};
 
 /// Arguments of `kiln up`.
 #[derive(Args, Debug)]
@@ -164,87 +158,47 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
 }
 
 async fn up(args: UpArgs) -> anyhow::Result<()> {
-    let mut app = super::registry::load_for_up(args.from.clone(), args.from_registry.clone(), args.insecure).await?;
-    for kind in app.manifest.other_triggers.keys() {
-        tracing::warn!(trigger = %kind, "no such trigger type in Kiln; its triggers are ignored");
+    let app = super::registry::load_for_up(args.from.clone(), args.from_registry.clone(), args.insecure).await?;
+    let config = serve_config(args)?;
+    kiln_serve::serve(app, config, kiln_serve::shutdown_signal()).await
+}
+
+/// The serving configuration the flags describe.
+fn serve_config(args: UpArgs) -> anyhow::Result<ServeConfig> {
+    let mut config = ServeConfig::new(args.listen);
+    if let Some(path) = &args.runtime_config_file {
+        config.runtime_config = kiln_runtime_config::RuntimeConfig::parse_file(path)?;
     }
-    if app.http_triggers().is_empty() && app.manifest.redis_triggers.is_empty() {
-        bail!("the application has no HTTP or Redis triggers: nothing to serve");
-    }
-    for component in &mut app.components {
-        component.environment.extend(args.env.iter().cloned());
-    }
-    let runtime_config = match &args.runtime_config_file {
-        Some(path) => kiln_runtime_config::RuntimeConfig::parse_file(path)?,
-        None => kiln_runtime_config::RuntimeConfig::default(),
-    };
-    let state_dir = args
-        .state_dir
-        .clone()
-        .or_else(|| runtime_config.state_dir.clone())
-        .unwrap_or_else(|| app.state_dir());
-    let log_dir = args
-        .log_dir
-        .clone()
-        .or_else(|| runtime_config.log_dir.clone())
-        .unwrap_or_else(|| state_dir.join("logs"));
-    let caps = capabilities(&args, &app, state_dir, runtime_config).await?;
-    let mut config = EngineConfig::default();
     if args.disable_cache {
-        config.cache_dir = None;
+        config.engine.cache_dir = None;
     }
-    config.max_instance_memory = args.max_instance_memory;
-    config.request_timeout = args.request_timeout;
-    let limits = http_limits(&args)?;
-    let engine = KilnEngine::new(config).context("cannot create the engine")?;
-    tracing::debug!(pooling = engine.is_pooling(), "engine ready");
-    let logs = LogOptions {
-        dir: Some(log_dir),
-        quiet: args.quiet,
-        follow: args.follow.clone(),
-    };
-    let redis = RedisTrigger::prepare(&app, &engine, &logs, &caps).await?;
-    let drain_timeout = Duration::from_secs(args.drain_timeout);
-    // One signal listener: every trigger stops on it and drains at once.
-    let stop = shutdown_broadcast();
-    if app.http_triggers().is_empty() {
-        // Only Redis triggers: no HTTP listener.
-        print_redis(&redis);
-        Arc::new(redis).run_until(stopped(stop), drain_timeout).await;
-        drop(engine);
-        return Ok(());
-    }
-    // Served beside HTTP; on the signal both stop taking work and drain
-    // side by side, each within the drain timeout.
-    let redis = (!redis.is_empty()).then(|| {
-        print_redis(&redis);
-        tokio::spawn(Arc::new(redis).run_until(stopped(stop.clone()), drain_timeout))
-    });
-    let trigger = HttpTrigger::prepare(&app, &engine, &logs, &caps)?.with_instance_reuse(InstanceReuse {
+    config.engine.max_instance_memory = args.max_instance_memory;
+    config.engine.request_timeout = args.request_timeout;
+    config.limits = http_limits(&args)?;
+    config.instance_reuse = InstanceReuse {
         max_reuse_count: args.max_instance_reuse_count as usize,
         max_concurrent_reuse_count: args.max_instance_concurrent_reuse_count as usize,
         idle_timeout: args.idle_instance_timeout,
-    });
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", args.listen))?;
-    let addr = listener.local_addr()?;
-    print_routes(addr, &trigger);
-    kiln_trigger_http::serve(
-        Arc::new(trigger),
-        listener,
-        stopped(stop),
-        ServeOptions { drain_timeout, limits },
-    )
-    .await?;
-    if let Some(redis) = redis {
-        // Ends within the drain timeout of the signal.
-        if let Err(err) = redis.await {
-            tracing::error!("Redis trigger task failed: {err}");
-        }
+    };
+    config.drain_timeout = Duration::from_secs(args.drain_timeout);
+    for arg in &args.variables {
+        config
+            .variables
+            .extend(kiln_variables::parse_cli_variable(arg).with_context(|| format!("--variable {arg}"))?);
     }
-    drop(engine);
-    Ok(())
+    for arg in &args.sqlite {
+        config.seed_sql.push(match arg.strip_prefix('@') {
+            Some(path) => std::fs::read_to_string(path).with_context(|| format!("--sqlite: cannot read {path}"))?,
+            None => arg.clone(),
+        });
+    }
+    config.env = args.env;
+    config.state_dir = args.state_dir;
+    config.log_dir = args.log_dir;
+    config.quiet = args.quiet;
+    config.follow = args.follow;
+    config.seed_key_values = args.key_values;
+    Ok(config)
 }
 
 /// The serving limits from the command line.
@@ -260,104 +214,4 @@ fn http_limits(args: &UpArgs) -> anyhow::Result<HttpLimits> {
     };
     limits.validate().context("invalid limits")?;
     Ok(limits)
-}
-
-/// The app's stores, databases and variables, seeded from the command line.
-async fn capabilities(
-    args: &UpArgs,
-    app: &App,
-    state_dir: PathBuf,
-    runtime_config: kiln_runtime_config::RuntimeConfig,
-) -> anyhow::Result<AppCapabilities> {
-    let mut cli_variables = Vec::new();
-    for arg in &args.variables {
-        cli_variables.extend(kiln_variables::parse_cli_variable(arg).with_context(|| format!("--variable {arg}"))?);
-    }
-    let options = CapabilityOptions {
-        state_dir,
-        runtime_config,
-        cli_variables,
-        dotenv_path: Some(app.base_dir.join(".env")),
-    };
-    let caps = AppCapabilities::new(&app.manifest, options).await?;
-    if !args.key_values.is_empty() {
-        let store = caps.stores().open(DEFAULT_LABEL).await.context("--key-value: default store")?;
-        for (key, value) in &args.key_values {
-            store.set(key, value.as_bytes()).await.with_context(|| format!("--key-value {key}"))?;
-        }
-    }
-    if !args.sqlite.is_empty() {
-        let database = caps.databases().open(DEFAULT_LABEL).await.context("--sqlite: default database")?;
-        for arg in &args.sqlite {
-            let sql = match arg.strip_prefix('@') {
-                Some(path) => std::fs::read_to_string(path).with_context(|| format!("--sqlite: cannot read {path}"))?,
-                None => arg.clone(),
-            };
-            database.execute_batch(&sql).await.with_context(|| format!("--sqlite {arg}"))?;
-        }
-    }
-    Ok(caps)
-}
-
-/// Prints each Redis subscription: `component: address channel`.
-fn print_redis(trigger: &RedisTrigger) {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "Redis triggers:");
-    for (address, channel, component) in trigger.subscriptions() {
-        let _ = writeln!(out, "  {component}: {address} channel `{channel}`");
-    }
-    let _ = out.flush();
-}
-
-fn print_routes(addr: SocketAddr, trigger: &HttpTrigger) {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "Serving http://{addr}");
-    let _ = writeln!(out, "Available Routes:");
-    for (route, target) in trigger.routes() {
-        let (path, wildcard) = match route.strip_suffix("/...") {
-            Some(prefix) => (if prefix.is_empty() { "/" } else { prefix }.to_string(), " (wildcard)"),
-            None => (route.clone(), ""),
-        };
-        let _ = writeln!(out, "  {target}: http://{addr}{path}{wildcard}");
-    }
-    let _ = out.flush();
-}
-
-/// A flag turned true once Ctrl-C or SIGTERM arrives (one listener,
-/// installed now, shared by every trigger).
-fn shutdown_broadcast() -> tokio::sync::watch::Receiver<bool> {
-    let (tx, rx) = tokio::sync::watch::channel(false);
-    tokio::spawn(async move {
-        shutdown_signal().await;
-        let _ = tx.send(true);
-    });
-    rx
-}
-
-/// Resolves once `stop` turns true.
-async fn stopped(mut stop: tokio::sync::watch::Receiver<bool>) {
-    let _ = stop.wait_for(|stopped| *stopped).await;
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(err) => {
-                tracing::warn!("cannot listen for SIGTERM: {err}");
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
-        tokio::select! {
-            _ = ctrl_c => {},
-            _ = term.recv() => {},
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = ctrl_c.await;
 }
