@@ -18,6 +18,12 @@ pub enum EngineError {
     /// wasmtime could not compile or validate the guest.
     #[error("could not compile: {0:#}")]
     Compile(#[source] wasmtime::Error),
+    /// Native code compiled ahead of time that was not found in (or did not
+    /// load from) this engine's compile cache: it is never taken as Wasm.
+    #[error(
+        "precompiled native code that does not suit this engine (for a containerd image: remove the image and pull it again)"
+    )]
+    StalePrecompiled,
     /// A core module was required but a component was given.
     #[error("expected a core WebAssembly module but found a component")]
     NotAModule,

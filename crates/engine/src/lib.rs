@@ -103,7 +103,13 @@ impl KilnEngine {
         let bytes = &text::to_binary(bytes)?[..];
         // The cache first: it also holds artifacts seeded by their own bytes
         // (the containerd shim's precompiled layers), which are not Wasm.
-        let compile = || self.precompile(bytes, WasmKind::detect(bytes)?);
+        // Anything else that is precompiled was not made for this engine.
+        let compile = || {
+            if wasmtime::Engine::detect_precompiled(bytes).is_some() {
+                return Err(EngineError::StalePrecompiled);
+            }
+            self.precompile(bytes, WasmKind::detect(bytes)?)
+        };
         match &self.config.cache_dir {
             Some(dir) => CompileCache::new(dir).get_or_compile(&self.engine, bytes, compile),
             None => {

@@ -310,6 +310,41 @@ fn basic_auth_registry_needs_login_and_checks_the_password() {
     ok(kiln_registry(home.path(), &["push", "-f", app.path().to_str().unwrap(), &reference]));
     let pulled = ok(kiln_registry(home.path(), &["pull", &reference]));
     assert!(pulled.contains("4 blobs downloaded"), "{pulled}");
+
+    // Docker's credential store serves too: a fresh home whose Docker
+    // config names a helper (`docker-credential-kilntest`, on PATH) that
+    // knows this registry, as `docker login` into a keychain leaves it.
+    let docker_home = tempfile::tempdir().unwrap();
+    let bin = docker_home.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let helper = bin.join("docker-credential-kilntest");
+    std::fs::write(
+        &helper,
+        format!(
+            "#!/bin/sh\n[ \"$1\" = get ] || exit 3\nread server\n[ \"$server\" = \"{}\" ] || {{ echo 'credentials not found'; exit 1; }}\n\
+             echo '{{\"ServerURL\": \"'$server'\", \"Username\": \"alice\", \"Secret\": \"s3cret\"}}'\n",
+            registry.addr
+        ),
+    )
+    .unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    std::fs::create_dir_all(docker_home.path().join("docker")).unwrap();
+    std::fs::write(docker_home.path().join("docker/config.json"), r#"{"auths": {}, "credsStore": "kilntest"}"#).unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let through_helper = Command::new(kiln_bin())
+        .args(["registry", "pull", &reference])
+        .env("KILN_CACHE_DIR", docker_home.path())
+        .env("XDG_CONFIG_HOME", docker_home.path().join("config"))
+        .env("DOCKER_CONFIG", docker_home.path().join("docker"))
+        .env("PATH", path)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run kiln registry pull");
+    let pulled = ok(through_helper);
+    assert!(pulled.contains("4 blobs downloaded"), "{pulled}");
 }
 
 #[test]

@@ -4,9 +4,8 @@
 //! still works. PostgreSQL through `spin:postgres@4.0.0` (`spin-rust-rdbms`)
 //! and `@4.2.0`'s `query-async` (`spin-rust-p3-pg`), SQLite through
 //! `spin:sqlite@3.0.0` and `fermyon:spin/sqlite@2.0.0` (`spin-rust-state`).
-//! MySQL has no test guest that runs arbitrary SQL; its cap is tested
-//! against the real server in `kiln-outbound-mysql` and, through the
-//! component's capabilities, in `kiln-world`'s `rdbms` tests.
+//! MySQL's cap through a guest (`/mysql-query`) is in `db_timeouts.rs`,
+//! beside the statements a request timeout cancels.
 
 mod common;
 

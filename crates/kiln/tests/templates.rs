@@ -761,3 +761,57 @@ fn values_file_init_and_git() {
         eprintln!("SKIPPED (git part): git is not installed");
     }
 }
+
+/// With a terminal attached and nothing on the command line, `kiln new`
+/// asks: the template (a list), the name, then each parameter, asking again
+/// after an answer the template's pattern refuses.
+#[test]
+fn new_asks_on_a_terminal() {
+    let root = tempfile::tempdir().unwrap();
+    let data = root.path().join("data");
+    // The list shows the templates in `kiln templates list` order.
+    let list = kiln_ok(root.path(), &data, &["templates", "list"]);
+    let ids: Vec<&str> = list.lines().filter_map(|l| l.split_whitespace().next()).collect();
+    let down = ids.iter().position(|id| *id == "http-rust").expect("http-rust is listed");
+
+    let mut command = Command::new(kiln_bin());
+    command.args(["new", "--no-vcs"]).current_dir(root.path()).env("KILN_DATA_DIR", &data).env("TERM", "xterm");
+    let mut term = rexpect::session::spawn_command(command, Some(30_000)).expect("spawn kiln new on a pty");
+    term.exp_string("Pick a template").expect("the template question");
+    for _ in 0..down {
+        term.send("\x1b[B").unwrap(); // arrow down
+    }
+    term.send("\r").unwrap();
+    term.flush().unwrap();
+    term.exp_string("Enter a name").expect("the name question");
+    term.send("pty-app\r").unwrap();
+    term.flush().unwrap();
+    // The parameters, in the template's order: whichever comes first, the
+    // other follows (a re-drawn answer line repeats its own prompt, so the
+    // second is looked for by name).
+    let (_, first) = term.exp_regex("(Description|HTTP path)").expect("a parameter question");
+    let order = if first == "HTTP path" { ["HTTP path", "Description"] } else { ["Description", "HTTP path"] };
+    for (i, prompt) in order.into_iter().enumerate() {
+        if i > 0 {
+            term.exp_string(prompt).expect("the next parameter question");
+        }
+        if prompt == "HTTP path" {
+            // Refused by `^/\S*$`, then asked again.
+            term.send("no-slash\r").unwrap();
+            term.flush().unwrap();
+            term.exp_string("does not match the pattern").expect("the refusal");
+            term.exp_string("HTTP path").expect("the path asked again");
+            term.send("/pty/...\r").unwrap();
+        } else {
+            term.send("Made on a terminal\r").unwrap();
+        }
+        term.flush().unwrap();
+    }
+    term.exp_eof().expect("kiln new finishes");
+    let manifest = std::fs::read_to_string(root.path().join("pty-app/spin.toml")).expect("spin.toml written");
+    assert!(manifest.contains(r#"route = "/pty/...""#), "{manifest}");
+    assert!(manifest.contains("Made on a terminal"), "{manifest}");
+    assert!(manifest.contains(r#"name = "pty-app""#), "{manifest}");
+    assert!(root.path().join("pty-app/src/lib.rs").is_file());
+    assert!(!root.path().join("pty-app/.git").exists(), "--no-vcs");
+}

@@ -7,6 +7,14 @@
 //! same lines work in either file. Lookups try that file, then Docker's
 //! (`$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`), then fall
 //! back to anonymous access.
+//!
+//! Docker's file is read as Docker reads it: a registry in `credHelpers`
+//! asks that credential helper, else a `credsStore` asks the store's
+//! helper, else the `auths` entry counts. A helper is the program
+//! `docker-credential-<name>` on `PATH`, run as `get` with the server on
+//! standard input and answering `{"Username": …, "Secret": …}`, so
+//! `docker login` through the desktop keychain, `pass` or a cloud helper
+//! (`ecr-login`, `gcloud`) works for Kiln too.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -111,15 +119,85 @@ fn find(path: &Path, registry: &str) -> Result<Option<Credentials>, OciError> {
     }
 }
 
-/// Credentials for `registry`: Kiln's file first, then Docker's.
+/// Credentials for `registry`: Kiln's file first, then Docker's (its
+/// credential helpers, then its `auths`).
 pub fn lookup(registry: &str) -> Result<Option<Credentials>, OciError> {
     if let Some(found) = find(&kiln_config_path(), registry)? {
         return Ok(Some(found));
     }
-    match docker_config_path() {
-        Some(path) => find(&path, registry),
-        None => Ok(None),
+    let Some(path) = docker_config_path() else { return Ok(None) };
+    let Some(file) = read(&path)? else { return Ok(None) };
+    if let Some(helper) = helper_for(&file, registry) {
+        let program = format!("docker-credential-{helper}");
+        return helper_get(Path::new(&program), &helper_server(registry), &path);
     }
+    find(&path, registry)
+}
+
+/// The credential helper Docker's config names for `registry`: its
+/// `credHelpers` entry, else the `credsStore`.
+fn helper_for(file: &ConfigFile, registry: &str) -> Option<String> {
+    let wanted = normalise(registry);
+    let named = |value: &serde_json::Value| value.as_str().filter(|s| !s.trim().is_empty()).map(|s| s.trim().to_string());
+    let per_registry = file.rest.get("credHelpers").and_then(|helpers| helpers.as_object()).and_then(|helpers| {
+        helpers.iter().find(|(k, _)| normalise(k) == wanted).and_then(|(_, v)| named(v))
+    });
+    per_registry.or_else(|| file.rest.get("credsStore").and_then(named))
+}
+
+/// The server name helpers are asked for: Docker Hub under its historical
+/// URL (as `docker login` stores it), any other registry as its host.
+fn helper_server(registry: &str) -> String {
+    match normalise(registry).as_str() {
+        "docker.io" => "https://index.docker.io/v1/".into(),
+        host => host.into(),
+    }
+}
+
+/// What a helper answers to `get`.
+#[derive(Deserialize)]
+struct HelperAnswer {
+    #[serde(rename = "Username")]
+    username: String,
+    #[serde(rename = "Secret")]
+    secret: String,
+}
+
+/// Runs `program get` with `server` on standard input. A helper that has
+/// nothing for the server says so and exits non-zero: that is no
+/// credentials, not an error. A helper that cannot be run, or answers
+/// nonsense, is an error naming it and the config file that chose it.
+fn helper_get(program: &Path, server: &str, config: &Path) -> Result<Option<Credentials>, OciError> {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let bad = |message: String| OciError::Credentials {
+        path: config.to_path_buf(),
+        message: format!("credential helper {}: {message}", program.display()),
+    };
+    let mut child = Command::new(program)
+        .arg("get")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| bad(format!("cannot run it ({e})")))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        // A helper that exits without reading is judged by its answer.
+        let _ = stdin.write_all(server.as_bytes());
+    }
+    let output = child.wait_with_output().map_err(|e| bad(e.to_string()))?;
+    if !output.status.success() {
+        let said = String::from_utf8_lossy(&output.stdout);
+        let said = said.trim();
+        tracing::debug!(helper = %program.display(), server, said, "credential helper has no credentials");
+        return Ok(None);
+    }
+    let answer: HelperAnswer =
+        serde_json::from_slice(&output.stdout).map_err(|e| bad(format!("unreadable answer ({e})")))?;
+    if answer.username.is_empty() && answer.secret.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(Credentials { username: answer.username, password: answer.secret }))
 }
 
 /// The auth to present to `registry`.
@@ -190,6 +268,58 @@ mod tests {
         let gh = find(&path, "ghcr.io").unwrap().unwrap();
         assert_eq!(gh.username, "bob");
         assert!(find(&path, "quay.io").unwrap().is_none());
+    }
+
+    fn config(json: &str) -> ConfigFile {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn cred_helpers_win_over_the_store_and_the_store_over_auths() {
+        let file = config(
+            r#"{"auths": {"r.io": {}}, "credsStore": "desktop",
+                "credHelpers": {"123.dkr.ecr.us-east-1.amazonaws.com": "ecr-login", "https://Gcr.io": "gcloud"}}"#,
+        );
+        assert_eq!(helper_for(&file, "123.dkr.ecr.us-east-1.amazonaws.com").as_deref(), Some("ecr-login"));
+        assert_eq!(helper_for(&file, "gcr.io").as_deref(), Some("gcloud"));
+        assert_eq!(helper_for(&file, "r.io").as_deref(), Some("desktop"));
+        assert_eq!(helper_for(&config(r#"{"auths": {}}"#), "r.io"), None);
+        assert_eq!(helper_for(&config(r#"{"credsStore": ""}"#), "r.io"), None);
+        assert_eq!(helper_server("docker.io"), "https://index.docker.io/v1/");
+        assert_eq!(helper_server("localhost:5000"), "localhost:5000");
+    }
+
+    /// A helper script answering for one server, as `docker-credential-*`
+    /// programs do.
+    #[cfg(unix)]
+    fn helper(dir: &Path, body: &str) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let path = dir.join("docker-credential-test");
+        std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn helpers_are_asked_with_the_server_on_stdin() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config.json");
+        let script = helper(
+            dir.path(),
+            r#"[ "$1" = get ] || exit 3
+read server
+if [ "$server" = "r.io" ]; then echo '{"ServerURL": "r.io", "Username": "carol", "Secret": "pa:ss"}'; exit 0; fi
+echo "credentials not found in native keychain"; exit 1"#,
+        );
+        let found = helper_get(&script, "r.io", &config).unwrap().unwrap();
+        assert_eq!((found.username.as_str(), found.password.as_str()), ("carol", "pa:ss"));
+        assert!(helper_get(&script, "other.io", &config).unwrap().is_none(), "not found is no credentials");
+        let garbled = helper(dir.path(), "echo not json");
+        let err = helper_get(&garbled, "r.io", &config).unwrap_err().to_string();
+        assert!(err.contains("config.json") && err.contains("docker-credential-test") && err.contains("unreadable"), "{err}");
+        let missing = helper_get(&dir.path().join("docker-credential-absent"), "r.io", &config).unwrap_err().to_string();
+        assert!(missing.contains("cannot run it"), "{missing}");
     }
 
     #[test]

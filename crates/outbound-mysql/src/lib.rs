@@ -29,11 +29,19 @@
 //! - **Bounded results.** A query's rows are read one at a time and their
 //!   size counted as they arrive; past the connection's limit
 //!   ([`MysqlConnection::with_max_result_bytes`], 64 MiB unless set) the
-//!   query fails, and the rest of the result is read and thrown away so
-//!   the connection (and any transaction on it) stays usable.
+//!   query fails; the statement is killed and the rest of the result read
+//!   and thrown away, so the connection (and any transaction on it) stays
+//!   usable.
+//! - **Nothing runs on for nobody.** A statement whose caller stops waiting
+//!   (the request timed out, so the host future is dropped) is killed on
+//!   the server (`KILL QUERY`); the connection's next statement waits for
+//!   the kill to be delivered, so it is never the one killed. See the
+//!   `cancel` module.
+
+mod cancel;
 
 use std::collections::HashMap;
-use std::sync::Mutex as StdMutex;
+use std::sync::{Arc, Mutex as StdMutex};
 
 use async_trait::async_trait;
 use mysql_async::consts::{ColumnFlags, ColumnType};
@@ -50,12 +58,8 @@ const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 /// The character set number MySQL gives binary (non-text) columns.
 const BINARY_CHARSET: u16 = 63;
 
-/// The most bytes of one result set a connection buffers unless told
-/// otherwise (the same default as `--max-buffered-bytes`).
-pub const DEFAULT_MAX_RESULT_BYTES: usize = 64 << 20;
-/// What one row costs besides its values (its `Vec`, roughly), so a result
-/// of very many tiny rows is counted too.
-const ROW_OVERHEAD: usize = 24;
+pub use kiln_result_budget::DEFAULT_MAX_RESULT_BYTES;
+use kiln_result_budget::{HostSize, ResultBudget};
 
 /// A MySQL operation's failure, shaped like the interface's `error` variant.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -210,7 +214,13 @@ impl Pools {
                 tracing::debug!(error = %e, "MySQL connection failed");
                 Error::ConnectionFailed(e.to_string())
             })?;
-        Ok(MysqlConnection { conn: Mutex::new(conn), max_result_bytes: DEFAULT_MAX_RESULT_BYTES })
+        Ok(MysqlConnection {
+            id: conn.id(),
+            conn: Arc::new(Mutex::new(conn)),
+            pool,
+            max_result_bytes: DEFAULT_MAX_RESULT_BYTES,
+            pending_kill: cancel::PendingKill::default(),
+        })
     }
 
     fn pool(&self, address: &str) -> Result<Pool, Error> {
@@ -281,13 +291,20 @@ pub fn translate_ssl_mode(address: &str) -> Result<String, Error> {
 
 /// A connection taken from a pool; it goes back when dropped.
 pub struct MysqlConnection {
-    conn: Mutex<Conn>,
+    /// Shared with the task running its statement: see [`MysqlConnection::run`].
+    conn: Arc<Mutex<Conn>>,
+    /// The server's id of `conn`, for `KILL QUERY`.
+    id: u32,
+    /// Where the connection came from; kills go over another of its
+    /// connections.
+    pool: Pool,
+    pending_kill: cancel::PendingKill,
     max_result_bytes: usize,
 }
 
 impl MysqlConnection {
     /// Caps the bytes one [`Connection::query`] result may hold (counted by
-    /// [`result_size`]); a larger result fails with
+    /// [`kiln_result_budget::row_size`]); a larger result fails with
     /// [`Error::QueryFailed`] naming the limit.
     pub fn with_max_result_bytes(mut self, bytes: usize) -> Self {
         self.max_result_bytes = bytes;
@@ -295,26 +312,16 @@ impl MysqlConnection {
     }
 }
 
-/// What a value costs in host memory, roughly: text and bytes by length,
-/// numbers by a word.
-pub fn value_size(value: &Value) -> usize {
-    match value {
-        Value::Null | Value::Unsupported => 0,
-        Value::Str(s) => s.len(),
-        Value::Binary(b) => b.len(),
-        _ => 8,
+/// Text and bytes cost their length, numbers a word.
+impl HostSize for Value {
+    fn host_size(&self) -> usize {
+        match self {
+            Value::Null | Value::Unsupported => 0,
+            Value::Str(s) => s.len(),
+            Value::Binary(b) => b.len(),
+            _ => 8,
+        }
     }
-}
-
-/// What a row costs in host memory: its values plus a small per-row
-/// overhead. The running total of this is what the result cap counts.
-pub fn result_size(row: &[Value]) -> usize {
-    ROW_OVERHEAD + row.iter().map(value_size).sum::<usize>()
-}
-
-/// The error of a result set past the cap.
-fn too_large(limit: usize) -> Error {
-    Error::QueryFailed(format!("result set exceeds the host's {limit}-byte limit for buffered data (--max-buffered-bytes)"))
 }
 
 fn to_mysql(value: Value) -> Result<mysql_async::Value, Error> {
@@ -446,60 +453,103 @@ fn query_error(err: mysql_async::Error) -> Error {
 impl Connection for MysqlConnection {
     async fn query(&self, statement: &str, params: Vec<Value>) -> Result<RowSet, Error> {
         let params = self::params(params)?;
-        let mut conn = self.conn.lock().await;
-        let mut result = conn.exec_iter(statement, params).await.map_err(query_error)?;
-        let columns_meta = result.columns().map(|c| c.to_vec()).unwrap_or_default();
-        let columns =
-            columns_meta.iter().map(|c| Column { name: c.name_str().into_owned(), data_type: data_type(c) }).collect();
-        // Rows are read one at a time so the total can be checked before the
-        // next one is buffered.
-        let mut rows = Vec::new();
-        let mut total = 0usize;
-        let mut failure = None;
-        while let Some(row) = result.next().await.map_err(query_error)? {
-            let values = row
-                .unwrap()
-                .into_iter()
-                .zip(columns_meta.iter())
-                .map(|(value, column)| from_mysql(value, column))
-                .collect::<Result<Vec<_>, _>>();
-            let values = match values {
-                Ok(values) => values,
-                Err(err) => {
-                    failure = Some(err);
-                    break;
-                }
-            };
-            total = total.saturating_add(result_size(&values));
-            if total > self.max_result_bytes {
-                tracing::debug!(limit = self.max_result_bytes, rows = rows.len(), "MySQL result set too large");
-                failure = Some(too_large(self.max_result_bytes));
-                break;
-            }
-            rows.push(values);
-        }
-        if let Some(err) = failure {
-            // Read the rest of the result (without keeping it) so the
-            // connection is ready for the guest's next statement, in the same
-            // session and transaction.
-            if let Err(drain) = result.drop_result().await {
-                tracing::debug!(error = %drain, "MySQL: reading the rest of an abandoned result failed");
-            }
-            return Err(err);
-        }
-        Ok(RowSet { columns, rows })
+        let (statement, pool, id, limit) = (statement.to_string(), self.pool.clone(), self.id, self.max_result_bytes);
+        self.run(move |mut conn| async move { query_rows(&mut conn, &statement, params, &pool, id, limit).await }).await
     }
 
     async fn execute(&self, statement: &str, params: Vec<Value>) -> Result<(), Error> {
         let params = self::params(params)?;
-        let mut conn = self.conn.lock().await;
-        match params {
-            // The text protocol runs statements MySQL cannot prepare too.
-            Params::Empty => conn.query_drop(statement).await,
-            params => conn.exec_drop(statement, params).await,
-        }
-        .map_err(query_error)
+        let statement = statement.to_string();
+        self.run(move |mut conn| async move {
+            match params {
+                // The text protocol runs statements MySQL cannot prepare too.
+                Params::Empty => conn.query_drop(statement).await,
+                params => conn.exec_drop(statement, params).await,
+            }
+            .map_err(query_error)
+        })
+        .await
     }
+}
+
+impl MysqlConnection {
+    /// Runs `work` on the connection in a task of its own. `mysql_async`
+    /// leaves a connection unreadable when a read is dropped halfway, so
+    /// the statement is never dropped with its caller: a caller that stops
+    /// waiting only kills it on the server (the task then ends at once and
+    /// the connection, and its session, stay usable).
+    async fn run<T, F, Fut>(&self, work: F) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: FnOnce(tokio::sync::OwnedMutexGuard<Conn>) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = Result<T, Error>> + Send + 'static,
+    {
+        // A kill still on its way must land before the next statement runs.
+        self.pending_kill.settle().await;
+        let conn = self.conn.clone();
+        let task = tokio::spawn(async move {
+            let conn = conn.lock_owned().await;
+            work(conn).await
+        });
+        // Dropped before `finish` (the caller stopped waiting), it kills the
+        // statement on the server.
+        let in_flight = cancel::InFlight::new(&self.pool, self.id, &self.pending_kill);
+        let result = task.await.unwrap_or_else(|err| Err(Error::Other(format!("the statement's task failed: {err}"))));
+        in_flight.finish();
+        result
+    }
+}
+
+async fn query_rows(
+    conn: &mut Conn,
+    statement: &str,
+    params: Params,
+    pool: &Pool,
+    id: u32,
+    max_result_bytes: usize,
+) -> Result<RowSet, Error> {
+    let mut result = conn.exec_iter(statement, params).await.map_err(query_error)?;
+    let columns_meta = result.columns().map(|c| c.to_vec()).unwrap_or_default();
+    let columns =
+        columns_meta.iter().map(|c| Column { name: c.name_str().into_owned(), data_type: data_type(c) }).collect();
+    // Rows are read one at a time so the total can be checked before the
+    // next one is buffered.
+    let mut rows = Vec::new();
+    let mut budget = ResultBudget::new(max_result_bytes);
+    let mut failure = None;
+    while let Some(row) = result.next().await.map_err(query_error)? {
+        let values = row
+            .unwrap()
+            .into_iter()
+            .zip(columns_meta.iter())
+            .map(|(value, column)| from_mysql(value, column))
+            .collect::<Result<Vec<_>, _>>();
+        let values = match values {
+            Ok(values) => values,
+            Err(err) => {
+                failure = Some(err);
+                break;
+            }
+        };
+        if let Err(err) = budget.charge("mysql", &values) {
+            failure = Some(Error::QueryFailed(err.to_string()));
+            break;
+        }
+        rows.push(values);
+    }
+    if let Some(err) = failure {
+        // Stop the server producing rows nobody will read (awaited, so
+        // the guest's next statement cannot be the one killed), then read
+        // the rest of the result (without keeping it) so the
+        // connection is ready for the guest's next statement, in the same
+        // session and transaction.
+        cancel::kill_query(pool.clone(), id).await;
+        if let Err(drain) = result.drop_result().await {
+            tracing::debug!(error = %drain, "MySQL: reading the rest of an abandoned result failed");
+        }
+        return Err(err);
+    }
+    Ok(RowSet { columns, rows })
 }
 
 #[cfg(test)]
@@ -528,10 +578,10 @@ mod tests {
 
     #[test]
     fn sizes_count_payloads() {
-        assert_eq!(value_size(&Value::Str("abc".into())), 3);
-        assert_eq!(value_size(&Value::Binary(vec![0; 10])), 10);
-        assert_eq!(value_size(&Value::Uint64(1)), 8);
-        assert_eq!(result_size(&[Value::Null, Value::Str("xy".into())]), ROW_OVERHEAD + 2);
+        assert_eq!(Value::Str("abc".into()).host_size(), 3);
+        assert_eq!(Value::Binary(vec![0; 10]).host_size(), 10);
+        assert_eq!(Value::Uint64(1).host_size(), 8);
+        assert_eq!(Value::Null.host_size(), 0);
     }
 
     #[tokio::test]
@@ -565,5 +615,84 @@ mod tests {
         let conn = pools.open(ADDRESS).await.unwrap().with_max_result_bytes(6 << 20);
         let rows = conn.query(BIG, vec![]).await.unwrap();
         assert_eq!(rows.rows.len(), 50);
+    }
+
+    /// How many statements containing `marker` the server is running, once
+    /// that reaches 0 or after ten seconds (the statements these tests
+    /// abandon would run for a minute).
+    async fn running(observer: &MysqlConnection, marker: &str) -> i64 {
+        let mut left = -1;
+        for _ in 0..100 {
+            // The marker travels as a parameter, so this statement's own
+            // text does not match.
+            let rows = observer
+                .query(
+                    "SELECT CAST(COUNT(*) AS SIGNED) FROM information_schema.PROCESSLIST \
+                     WHERE COMMAND <> 'Sleep' AND INFO LIKE ?",
+                    vec![Value::Str(format!("%{marker}%"))],
+                )
+                .await
+                .unwrap();
+            left = match rows.rows[0][0] {
+                Value::Int64(n) => n,
+                ref other => panic!("COUNT(*) gave {other:?}"),
+            };
+            if left == 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        left
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_statement_nobody_waits_for_is_killed_on_the_server() {
+        if !available() {
+            return;
+        }
+        let pools = Pools::new();
+        let observer = pools.open(ADDRESS).await.unwrap();
+        for (round, execute) in [(0, false), (1, true)] {
+            let marker = format!("kiln_kill_{}_{round}", std::process::id());
+            let conn = pools.open(ADDRESS).await.unwrap();
+            conn.execute("SET @kiln_marker = 7", vec![]).await.unwrap();
+            let sql = format!("SELECT SLEEP(60) AS {marker}");
+            // The request's deadline passes: the future is dropped.
+            let wait = std::time::Duration::from_millis(300);
+            let abandoned = if execute {
+                tokio::time::timeout(wait, conn.execute(&sql, vec![])).await.map(drop)
+            } else {
+                tokio::time::timeout(wait, conn.query(&sql, vec![])).await.map(drop)
+            };
+            assert!(abandoned.is_err(), "SLEEP(60) ended within 300 ms?");
+            assert_eq!(running(&observer, &marker).await, 0, "the abandoned statement still runs on the server");
+            // The session goes on (a Preview 3 guest may keep using it), and
+            // the kill did not catch its next statement.
+            let next = conn.query("SELECT CAST(@kiln_marker AS SIGNED)", vec![]).await.unwrap();
+            assert_eq!(next.rows, vec![vec![Value::Int64(7)]]);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_result_past_the_cap_is_killed_on_the_server() {
+        if !available() {
+            return;
+        }
+        let pools = Pools::new();
+        let observer = pools.open(ADDRESS).await.unwrap();
+        let conn = pools.open(ADDRESS).await.unwrap().with_max_result_bytes(64 << 10);
+        let marker = format!("kiln_cap_{}", std::process::id());
+        // Rows come at once, then the server sleeps on the last one: killed,
+        // the statement does not sit that out (nor does draining it).
+        let sql = format!(
+            "SELECT seq AS {marker}, IF(seq = 100000, SLEEP(60), REPEAT('x', 100)) AS v FROM seq_1_to_100000"
+        );
+        let started = std::time::Instant::now();
+        let capped = conn.query(&sql, vec![]).await;
+        assert!(matches!(capped, Err(Error::QueryFailed(_))), "{capped:?}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(50), "the capped result was drained to its end");
+        assert_eq!(running(&observer, &marker).await, 0, "the capped statement still runs on the server");
+        let next = conn.query("SELECT 3", vec![]).await.unwrap();
+        assert_eq!(next.rows.len(), 1);
     }
 }

@@ -33,7 +33,14 @@
 //!   ([`PgConnection::with_max_result_bytes`], 64 MiB unless set) the
 //!   query fails rather than let a guest make the host buffer an unbounded
 //!   result set.
+//! - **Nothing runs on for nobody.** A statement whose caller stops waiting
+//!   (the request timed out or the client went away, so the host future is
+//!   dropped) or whose result outgrew the cap is cancelled on the server
+//!   (PostgreSQL's cancel request), and the connection's next statement
+//!   waits for that cancel to be delivered, so it can never be the one
+//!   cancelled. See the `cancel` module.
 
+mod cancel;
 mod convert;
 mod error;
 mod tls;
@@ -48,6 +55,9 @@ use futures::StreamExt;
 use tokio_postgres::config::Host;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, Config};
+use tokio_postgres_rustls::MakeRustlsConnect;
+
+use cancel::{InFlight, PendingCancel};
 
 pub use error::{DbError, Error, QueryError};
 pub use value::{Bound, BoundKind, Column, DataType, Interval, RowSet, Value};
@@ -60,12 +70,8 @@ pub const DEFAULT_PORT: u16 = 5432;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Idle connections kept per address.
 const MAX_IDLE: usize = 8;
-/// The most bytes of one result set a connection buffers unless told
-/// otherwise (the same default as `--max-buffered-bytes`).
-pub const DEFAULT_MAX_RESULT_BYTES: usize = 64 << 20;
-/// What one row costs besides its values (its `Vec`, roughly), so a result
-/// of very many tiny rows is counted too.
-const ROW_OVERHEAD: usize = 24;
+pub use kiln_result_budget::DEFAULT_MAX_RESULT_BYTES;
+use kiln_result_budget::{HostSize, ResultBudget};
 
 /// An open connection to a PostgreSQL server.
 #[async_trait]
@@ -122,7 +128,14 @@ pub fn check_ca_root(pem: &str) -> Result<(), Error> {
 /// and request.
 #[derive(Default)]
 pub struct Pool {
-    idle: Arc<Mutex<HashMap<String, Vec<Client>>>>,
+    idle: Arc<Mutex<HashMap<String, Vec<Idle>>>>,
+}
+
+/// A pooled connection and the TLS settings it was made with (a cancel
+/// request opens a new connection to the same server the same way).
+struct Idle {
+    client: Client,
+    tls: MakeRustlsConnect,
 }
 
 impl Pool {
@@ -147,15 +160,15 @@ impl Pool {
             None => address.to_string(),
             Some(pem) => format!("{address}\0{pem}"),
         };
-        if let Some(client) = self.take_idle(&key) {
-            return Ok(PgConnection::new(client, &key, &self.idle));
+        if let Some(idle) = self.take_idle(&key) {
+            return Ok(PgConnection::new(idle, &key, &self.idle));
         }
         let (mut config, verification) = parse(address)?;
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(CONNECT_TIMEOUT);
         }
         let tls = tls::connector(verification, ca_root)?;
-        let (client, connection) = config.connect(tls).await.map_err(|e| {
+        let (client, connection) = config.connect(tls.clone()).await.map_err(|e| {
             tracing::debug!(error = %e, "PostgreSQL connection failed");
             Error::ConnectionFailed(connect_error(&e))
         })?;
@@ -164,15 +177,15 @@ impl Pool {
                 tracing::debug!(error = %e, "PostgreSQL connection closed with an error");
             }
         });
-        Ok(PgConnection::new(client, &key, &self.idle))
+        Ok(PgConnection::new(Idle { client, tls }, &key, &self.idle))
     }
 
-    fn take_idle(&self, address: &str) -> Option<Client> {
+    fn take_idle(&self, address: &str) -> Option<Idle> {
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
         let clients = idle.get_mut(address)?;
-        while let Some(client) = clients.pop() {
-            if !client.is_closed() {
-                return Some(client);
+        while let Some(idle) = clients.pop() {
+            if !idle.client.is_closed() {
+                return Some(idle);
             }
         }
         None
@@ -182,23 +195,27 @@ impl Pool {
 /// A connection checked out of a [`Pool`]; it goes back when dropped.
 pub struct PgConnection {
     client: Option<Client>,
+    tls: MakeRustlsConnect,
     address: String,
-    idle: Arc<Mutex<HashMap<String, Vec<Client>>>>,
+    idle: Arc<Mutex<HashMap<String, Vec<Idle>>>>,
     max_result_bytes: usize,
+    pending_cancel: PendingCancel,
 }
 
 impl PgConnection {
-    fn new(client: Client, address: &str, idle: &Arc<Mutex<HashMap<String, Vec<Client>>>>) -> Self {
+    fn new(idle_connection: Idle, address: &str, idle: &Arc<Mutex<HashMap<String, Vec<Idle>>>>) -> Self {
         Self {
-            client: Some(client),
+            client: Some(idle_connection.client),
+            tls: idle_connection.tls,
             address: address.to_string(),
             idle: idle.clone(),
             max_result_bytes: DEFAULT_MAX_RESULT_BYTES,
+            pending_cancel: PendingCancel::default(),
         }
     }
 
     /// Caps the bytes one [`Connection::query`] result may hold (counted by
-    /// [`result_size`]); a larger result fails with
+    /// [`kiln_result_budget::row_size`]); a larger result fails with
     /// [`Error::QueryFailed`] naming the limit.
     pub fn with_max_result_bytes(mut self, bytes: usize) -> Self {
         self.max_result_bytes = bytes;
@@ -219,7 +236,12 @@ impl Drop for PgConnection {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
         let idle = self.idle.clone();
         let address = std::mem::take(&mut self.address);
+        let tls = self.tls.clone();
+        let pending_cancel = self.pending_cancel.take();
         runtime.spawn(async move {
+            // A cancel still on its way must land before the ROLLBACK, or it
+            // could cancel that instead.
+            cancel::settle(pending_cancel).await;
             // Ends any transaction the guest left open; outside one it is a
             // harmless warning.
             if client.batch_execute("ROLLBACK").await.is_err() {
@@ -228,7 +250,7 @@ impl Drop for PgConnection {
             let mut idle = idle.lock().unwrap_or_else(|e| e.into_inner());
             let clients = idle.entry(address).or_default();
             if clients.len() < MAX_IDLE {
-                clients.push(client);
+                clients.push(Idle { client, tls });
             }
         });
     }
@@ -244,9 +266,15 @@ fn connect_error(err: &tokio_postgres::Error) -> String {
     }
 }
 
-/// What a value costs in host memory, roughly: its payload (text and
-/// bytes by length, numbers and other fixed-size values by a word or two).
-pub fn value_size(value: &Value) -> usize {
+/// Text and bytes cost their length, numbers and other fixed-size values a
+/// word or two.
+impl HostSize for Value {
+    fn host_size(&self) -> usize {
+        value_size(self)
+    }
+}
+
+fn value_size(value: &Value) -> usize {
     fn bound<T>(bound: &Bound<T>, size: impl Fn(&T) -> usize) -> usize {
         bound.as_ref().map_or(0, |(value, _)| size(value))
     }
@@ -275,18 +303,6 @@ pub fn value_size(value: &Value) -> usize {
     }
 }
 
-/// What a row costs in host memory: its values plus a small per-row
-/// overhead. The running total of this is what the result cap counts.
-pub fn result_size(row: &[Value]) -> usize {
-    ROW_OVERHEAD + row.iter().map(value_size).sum::<usize>()
-}
-
-/// The error of a result set past the cap.
-fn too_large(limit: usize) -> Error {
-    Error::QueryFailed(QueryError::Text(format!(
-        "result set exceeds the host's {limit}-byte limit for buffered data (--max-buffered-bytes)"
-    )))
-}
 
 fn params(values: Vec<Value>) -> Result<Vec<Param>, Error> {
     values.into_iter().map(Param::new).collect()
@@ -312,6 +328,28 @@ impl Connection for PgConnection {
     async fn query(&self, statement: &str, params: Vec<Value>) -> Result<RowSet, Error> {
         let params = self::params(params)?;
         let client = self.client()?;
+        cancel::settle(self.pending_cancel.take()).await;
+        // Dropped before `finish` (the caller stopped waiting), it cancels
+        // the statement on the server.
+        let in_flight = InFlight::new(client, &self.tls, &self.pending_cancel);
+        let result = self.query_rows(client, statement, &params).await;
+        in_flight.finish();
+        result
+    }
+
+    async fn execute(&self, statement: &str, params: Vec<Value>) -> Result<u64, Error> {
+        let params = self::params(params)?;
+        let client = self.client()?;
+        cancel::settle(self.pending_cancel.take()).await;
+        let in_flight = InFlight::new(client, &self.tls, &self.pending_cancel);
+        let result = client.execute(statement, &refs(&params)).await.map_err(|e| statement_error(&e));
+        in_flight.finish();
+        result
+    }
+}
+
+impl PgConnection {
+    async fn query_rows(&self, client: &Client, statement: &str, params: &[Param]) -> Result<RowSet, Error> {
         let prepared = client.prepare(statement).await.map_err(|e| Error::query(&e))?;
         let columns = prepared
             .columns()
@@ -322,10 +360,10 @@ impl Connection for PgConnection {
         // the next one is buffered. Dropping the stream part-way is safe:
         // tokio-postgres discards the rest of the response and the
         // connection stays usable.
-        let stream = client.query_raw(&prepared, refs(&params)).await.map_err(|e| statement_error(&e))?;
+        let stream = client.query_raw(&prepared, refs(params)).await.map_err(|e| statement_error(&e))?;
         let mut stream = std::pin::pin!(stream);
         let mut rows = Vec::new();
-        let mut total = 0usize;
+        let mut budget = ResultBudget::new(self.max_result_bytes);
         while let Some(row) = stream.next().await {
             let row = row.map_err(|e| statement_error(&e))?;
             let values = (0..row.len())
@@ -336,20 +374,15 @@ impl Connection for PgConnection {
                     })
                 })
                 .collect::<Result<Vec<_>, _>>()?;
-            total = total.saturating_add(result_size(&values));
-            if total > self.max_result_bytes {
-                tracing::debug!(limit = self.max_result_bytes, rows = rows.len(), "PostgreSQL result set too large");
-                return Err(too_large(self.max_result_bytes));
+            if let Err(err) = budget.charge("postgres", &values) {
+                // Stop the server producing rows nobody will read; awaited,
+                // so the guest's next statement cannot be the one cancelled.
+                cancel::cancel_now(client, &self.tls).await;
+                return Err(Error::QueryFailed(QueryError::Text(err.to_string())));
             }
             rows.push(values);
         }
         Ok(RowSet { columns, rows })
-    }
-
-    async fn execute(&self, statement: &str, params: Vec<Value>) -> Result<u64, Error> {
-        let params = self::params(params)?;
-        let client = self.client()?;
-        client.execute(statement, &refs(&params)).await.map_err(|e| statement_error(&e))
     }
 }
 
@@ -377,7 +410,7 @@ mod tests {
         assert_eq!(value_size(&Value::Binary(vec![0; 10])), 10);
         assert_eq!(value_size(&Value::Int64(1)), 8);
         assert_eq!(value_size(&Value::ArrayStr(vec![Some("ab".into()), None])), 3);
-        assert_eq!(result_size(&[Value::Null, Value::Str("xy".into())]), ROW_OVERHEAD + 2);
+        assert_eq!(Value::Null.host_size(), 0);
     }
 
     #[tokio::test]
@@ -407,5 +440,84 @@ mod tests {
         // 10,000 one-int rows: 80 KB of values, more with the per-row cost.
         let many = conn.query("SELECT g::int4 FROM generate_series(1, 10000) g", vec![]).await;
         assert!(matches!(many, Err(Error::QueryFailed(_))), "{many:?}");
+    }
+
+    /// How many statements containing `marker` the server is running.
+    async fn running(observer: &PgConnection, marker: &str) -> i64 {
+        // The marker travels as a parameter, so this statement's own text
+        // does not match.
+        let rows = observer
+            .query(
+                "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE $1",
+                vec![Value::Str(format!("%{marker}%"))],
+            )
+            .await
+            .unwrap();
+        match rows.rows[0][0] {
+            Value::Int64(n) => n,
+            ref other => panic!("count(*) gave {other:?}"),
+        }
+    }
+
+    /// [`running`] once it reaches 0, or after ten seconds (the statements
+    /// these tests abandon would run for a minute).
+    async fn stopped(observer: &PgConnection, marker: &str) -> i64 {
+        let mut left = running(observer, marker).await;
+        for _ in 0..100 {
+            if left == 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            left = running(observer, marker).await;
+        }
+        left
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_statement_nobody_waits_for_is_cancelled_on_the_server() {
+        if !available() {
+            return;
+        }
+        let pool = Pool::new();
+        let observer = pool.open(ADDRESS).await.unwrap();
+        for (round, execute) in [(0, false), (1, true)] {
+            let marker = format!("kiln_cancel_{}_{round}", std::process::id());
+            let conn = pool.open(ADDRESS).await.unwrap();
+            let sql = format!("SELECT pg_sleep(60) AS {marker}");
+            // The request's deadline passes: the future is dropped.
+            let abandoned = if execute {
+                tokio::time::timeout(Duration::from_millis(300), conn.execute(&sql, vec![])).await.map(drop)
+            } else {
+                tokio::time::timeout(Duration::from_millis(300), conn.query(&sql, vec![])).await.map(drop)
+            };
+            assert!(abandoned.is_err(), "pg_sleep(60) ended within 300 ms?");
+            assert_eq!(stopped(&observer, &marker).await, 0, "the abandoned statement still runs on the server");
+            // The connection goes on (a Preview 3 guest may keep using it),
+            // and the cancel did not catch its next statement.
+            let next = conn.query("SELECT 2::int4", vec![]).await.unwrap();
+            assert_eq!(next.rows, vec![vec![Value::Int32(2)]]);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_result_past_the_cap_is_cancelled_on_the_server() {
+        if !available() {
+            return;
+        }
+        let pool = Pool::new();
+        let observer = pool.open(ADDRESS).await.unwrap();
+        let conn = pool.open(ADDRESS).await.unwrap().with_max_result_bytes(64 << 10);
+        let marker = format!("kiln_cap_{}", std::process::id());
+        // Rows come at once, then the server sleeps before the last one:
+        // with the cancel, the statement does not sit out the sleep.
+        let sql = format!(
+            "SELECT g AS {marker}, CASE WHEN g = 100000 THEN pg_sleep(60)::text ELSE repeat('x', 100) END \
+             FROM generate_series(1, 100000) g"
+        );
+        let capped = conn.query(&sql, vec![]).await;
+        assert!(matches!(capped, Err(Error::QueryFailed(_))), "{capped:?}");
+        assert_eq!(stopped(&observer, &marker).await, 0, "the capped statement still runs on the server");
+        let next = conn.query("SELECT 3::int4", vec![]).await.unwrap();
+        assert_eq!(next.rows, vec![vec![Value::Int32(3)]]);
     }
 }

@@ -105,9 +105,17 @@ impl ServeConfig {
 /// [`ServeConfig::drain_timeout`]) and returns.
 ///
 /// Prints the routes and Redis subscriptions to stdout once listening.
-pub async fn serve(
+pub async fn serve(app: App, config: ServeConfig, stop: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    let engine = KilnEngine::new(config.engine.clone()).context("cannot create the engine")?;
+    serve_with_engine(app, config, engine, stop).await
+}
+
+/// [`serve`] on an engine the caller made, from `config.engine`, earlier
+/// (the containerd shim seeds its compile cache while staging the image).
+pub async fn serve_with_engine(
     mut app: App,
     config: ServeConfig,
+    engine: KilnEngine,
     stop: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     for kind in app.manifest.other_triggers.keys() {
@@ -130,7 +138,6 @@ pub async fn serve(
         .or_else(|| config.runtime_config.log_dir.clone())
         .unwrap_or_else(|| state_dir.join("logs"));
     let caps = capabilities(&config, &app, state_dir).await?;
-    let engine = KilnEngine::new(config.engine.clone()).context("cannot create the engine")?;
     tracing::debug!(pooling = engine.is_pooling(), "engine ready");
     let logs = kiln_trigger_http::LogOptions {
         dir: config.log_files.then_some(log_dir),

@@ -127,27 +127,22 @@ pub fn run(source: AppSource, env: &[String]) -> anyhow::Result<()> {
     let tmp = state_dir.join("tmp");
     std::fs::create_dir_all(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
     std::env::set_var("TMPDIR", &tmp);
-    let app = load(source, &state_dir, &config)?;
+    // One engine for staging (it receives the precompiled layers in its
+    // compile cache) and serving.
+    let engine = KilnEngine::new(config.engine.clone()).context("cannot create the engine")?;
+    let app = match source {
+        AppSource::Layers(layers) => crate::layers::stage(&layers, &state_dir, &engine)?,
+        AppSource::Path(path) => App::load(&path)?,
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let result = runtime.block_on(kiln_serve::serve(app, config, kiln_serve::shutdown_signal()));
+    let result = runtime.block_on(kiln_serve::serve_with_engine(app, config, engine, kiln_serve::shutdown_signal()));
     runtime.shutdown_timeout(Duration::from_millis(500));
     result
 }
 
-fn load(source: AppSource, state_dir: &Path, config: &ServeConfig) -> anyhow::Result<App> {
-    match source {
-        AppSource::Layers(layers) => {
-            // The same settings as the serving engine, so that the compile
-            // cache entries written here are the ones it looks up.
-            let engine = KilnEngine::new(config.engine.clone()).context("cannot create the engine")?;
-            crate::layers::stage(&layers, state_dir, &engine)
-        }
-        AppSource::Path(path) => Ok(App::load(&path)?),
-    }
-}
 
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("KILN_LOG")

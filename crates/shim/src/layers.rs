@@ -80,13 +80,12 @@ pub fn stage(layers: &[WasmLayer], dir: &Path, engine: &KilnEngine) -> anyhow::R
         }
         let path = if layer.precompiled {
             let path = blobs.join(format!("{hex}.cwasm"));
-            // SAFETY: containerd marks a layer precompiled only for content
-            // this shim's compile hook produced (stored under its cache key).
-            // Deserializing checks it suits this engine's settings.
-            if let Err(err) = unsafe { wasmtime::component::Component::deserialize(engine.wasmtime(), &layer.layer) } {
-                bail!("the precompiled form of layer {digest} does not suit this engine ({err}); remove the image and pull it again");
-            }
-            // Keyed by the bytes the loader will read (the artifact itself).
+            // containerd marks a layer precompiled only for content this
+            // shim's compile hook produced, stored under a key holding the
+            // engine's compatibility hash. Keyed by the bytes the loader will
+            // read (the artifact itself); the loader's one deserialization
+            // checks it suits this engine, and refuses it if not
+            // (`EngineError::StalePrecompiled`), rather than compile it.
             if !engine.seed_compile_cache(&layer.layer, &layer.layer) {
                 bail!("layer {digest} is precompiled but the compile cache is off");
             }

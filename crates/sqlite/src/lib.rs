@@ -29,7 +29,7 @@ mod value;
 use async_trait::async_trait;
 
 pub use error::Error;
-pub use local::{result_size, value_size, LocalDatabase, DEFAULT_MAX_RESULT_BYTES};
+pub use local::{LocalDatabase, DEFAULT_MAX_RESULT_BYTES};
 pub use manager::{Backend, ComponentDatabases, DatabaseManager};
 pub use value::{QueryResult, Value};
 

@@ -10,12 +10,8 @@ use crate::{Connection, Error, QueryResult, Value};
 
 /// How long a statement waits for another process's lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
-/// The most bytes of one statement's rows a database buffers unless told
-/// otherwise (the same default as `--max-buffered-bytes`).
-pub const DEFAULT_MAX_RESULT_BYTES: usize = 64 << 20;
-/// What one row costs besides its values (its `Vec`, roughly), so a result
-/// of very many tiny rows is counted too.
-const ROW_OVERHEAD: usize = 24;
+pub use kiln_result_budget::DEFAULT_MAX_RESULT_BYTES;
+use kiln_result_budget::{HostSize, ResultBudget};
 
 /// One open SQLite database (the `spin` backend). Cloning is cheap and
 /// shares the connection.
@@ -44,7 +40,7 @@ impl LocalDatabase {
     }
 
     /// Caps the bytes of rows one [`Connection::execute`] may return
-    /// (counted by [`result_size`]); past it the statement stops and fails
+    /// (counted by [`kiln_result_budget::row_size`]); past it the statement stops and fails
     /// with [`Error::Io`] naming the limit. Clones share the connection but
     /// keep their own cap.
     pub fn with_max_result_bytes(mut self, bytes: usize) -> Self {
@@ -94,21 +90,16 @@ fn open_connection(path: Option<&Path>) -> Result<rusqlite::Connection, Error> {
     Ok(connection)
 }
 
-/// What a value costs in host memory, roughly: text and blobs by length,
-/// numbers by a word.
-pub fn value_size(value: &Value) -> usize {
-    match value {
-        Value::Null => 0,
-        Value::Integer(_) | Value::Real(_) => 8,
-        Value::Text(text) => text.len(),
-        Value::Blob(bytes) => bytes.len(),
+/// Text and blobs cost their length, numbers a word.
+impl HostSize for Value {
+    fn host_size(&self) -> usize {
+        match self {
+            Value::Null => 0,
+            Value::Integer(_) | Value::Real(_) => 8,
+            Value::Text(text) => text.len(),
+            Value::Blob(bytes) => bytes.len(),
+        }
     }
-}
-
-/// What a row costs in host memory: its values plus a small per-row
-/// overhead. The running total of this is what the result cap counts.
-pub fn result_size(row: &[Value]) -> usize {
-    ROW_OVERHEAD + row.iter().map(value_size).sum::<usize>()
 }
 
 fn run_statement(
@@ -125,7 +116,7 @@ fn run_statement(
         .collect();
     let total_before = connection.total_changes();
     let mut rows = Vec::new();
-    let mut total = 0usize;
+    let mut budget = ResultBudget::new(max_result_bytes);
     {
         // Dropping the cursor early resets the statement, so stopping at
         // the cap leaves the connection ready for the next one.
@@ -134,13 +125,7 @@ fn run_statement(
             let values = (0..columns.len())
                 .map(|i| row.get_ref(i).map(Value::from))
                 .collect::<Result<Vec<_>, _>>()?;
-            total = total.saturating_add(result_size(&values));
-            if total > max_result_bytes {
-                tracing::debug!(limit = max_result_bytes, rows = rows.len(), "SQLite result set too large");
-                return Err(Error::Io(format!(
-                    "result set exceeds the host's {max_result_bytes}-byte limit for buffered data (--max-buffered-bytes)"
-                )));
-            }
+            budget.charge("sqlite", &values).map_err(|err| Error::Io(err.to_string()))?;
             rows.push(values);
         }
     }
@@ -185,10 +170,10 @@ mod tests {
 
     #[test]
     fn sizes_count_payloads() {
-        assert_eq!(value_size(&Value::Text("abc".into())), 3);
-        assert_eq!(value_size(&Value::Blob(vec![0; 10])), 10);
-        assert_eq!(value_size(&Value::Integer(1)), 8);
-        assert_eq!(result_size(&[Value::Null, Value::Text("xy".into())]), ROW_OVERHEAD + 2);
+        assert_eq!(Value::Text("abc".into()).host_size(), 3);
+        assert_eq!(Value::Blob(vec![0; 10]).host_size(), 10);
+        assert_eq!(Value::Integer(1).host_size(), 8);
+        assert_eq!(Value::Null.host_size(), 0);
     }
 
     #[tokio::test]

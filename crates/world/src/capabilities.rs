@@ -44,7 +44,7 @@ pub enum CapabilityError {
 
 /// The cap on a database result set the host buffers, unless set
 /// (`--max-buffered-bytes`'s default).
-pub const DEFAULT_MAX_RESULT_BYTES: usize = 64 << 20;
+pub use kiln_result_budget::DEFAULT_MAX_RESULT_BYTES;
 
 /// Where the app's capabilities come from, besides its manifest.
 #[derive(Debug)]

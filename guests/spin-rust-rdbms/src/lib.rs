@@ -16,6 +16,7 @@
 //! | `POST /pg4-bad-param` | 4.0.0 with a malformed UUID parameter |
 //! | `POST /pg4-query-error` | 4.0.0 querying a missing table |
 //! | `POST /mysql` | `fermyon:spin/mysql@2.0.0` |
+//! | `POST /mysql-query` | 2.0.0 running `SELECT * FROM {table}`: `"N rows"` |
 //! | `POST /pg1` / `POST /mysql1` | Spin 1 `fermyon:spin/postgres` / `fermyon:spin/mysql` |
 
 use serde::Deserialize;
@@ -56,6 +57,7 @@ fn handle(req: Request) -> Response {
         "/pg4-bad-param" => pg4_bad_param(&target),
         "/pg4-query-error" => pg4_query_error(&target),
         "/mysql" => mysql_round_trip(&target),
+        "/mysql-query" => mysql_query(&target),
         "/pg1" => pg1_round_trip(&target),
         "/mysql1" => mysql1_round_trip(&target),
         other => return Response::new(404, format!("no route {other}")),
@@ -212,6 +214,15 @@ fn pg4_query_error(t: &Target) -> Result<serde_json::Value, String> {
     let conn = pg4::Connection::open(&t.address).map_err(err)?;
     conn.query(&format!("SELECT * FROM {}", t.table), &[]).map_err(err)?;
     Ok(serde_json::json!("unexpected success"))
+}
+
+/// `SELECT * FROM {table}`: the table may be a subquery, so tests run any
+/// `SELECT` through the guest (big results, slow statements).
+fn mysql_query(t: &Target) -> Result<serde_json::Value, String> {
+    let err = |e: rdbms::Error| format!("{e:?}");
+    let conn = mysql::Connection::open(&t.address).map_err(err)?;
+    let rows = conn.query(&format!("SELECT * FROM {}", t.table), &[]).map_err(err)?;
+    Ok(serde_json::json!(format!("{} rows", rows.rows.len())))
 }
 
 fn mysql_round_trip(t: &Target) -> Result<serde_json::Value, String> {

@@ -104,8 +104,12 @@ fn a_precompiled_layer_for_another_engine_is_refused() {
     let other = wasmtime::Engine::new(wasmtime::Config::new().wasm_component_model(true)).unwrap();
     layers[0].layer = other.precompile_component(&layers[0].layer).unwrap();
     layers[0].precompiled = true;
-    let err = stage(&layers, dir.path(), &engine(&dir.path().join("compiled"))).unwrap_err();
-    assert!(format!("{err:#}").contains("does not suit this engine"), "{err:#}");
+    let engine = engine(&dir.path().join("compiled"));
+    let app = stage(&layers, dir.path(), &engine).unwrap();
+    let bytes = std::fs::read(&app.components[0].source).unwrap();
+    let err = engine.load_component(&bytes).unwrap_err();
+    assert!(matches!(err, kiln_engine::EngineError::StalePrecompiled), "{err}");
+    assert!(err.to_string().contains("pull it again"), "{err}");
 }
 
 #[test]
