@@ -68,7 +68,10 @@ start_server() {
 
 stop_server() {
   [ -n "$pid" ] || return 0
-  kill -INT "$pid" 2>/dev/null || true
+  # SIGTERM, not SIGINT: a non-interactive shell starts background jobs
+  # with SIGINT ignored, so a server without its own handler (native-hello)
+  # would never stop and `wait` would hang.
+  kill -TERM "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
   pid=
   while busy; do sleep 0.05; done

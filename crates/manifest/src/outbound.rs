@@ -365,6 +365,14 @@ fn parse_host(host: &str, entry: &str) -> Result<HostConfig, OutboundHostError> 
     }
     if host.contains("{{") {
         validate::template_references(host).map_err(OutboundHostError::new)?;
+        // Around its placeholders a template host is still a host name: no
+        // spaces, control characters or stray braces, which would not
+        // survive printing and parsing back (found by the fuzzer).
+        if !template_literals_ok(host) {
+            return Err(OutboundHostError::new(format!(
+                "`{entry}`: `{host}` is not a valid host name around its `{{{{ }}}}` placeholders; {FORMAT}"
+            )));
+        }
         return Ok(HostConfig::Template(host.to_string()));
     }
     if let Some((ip, prefix)) = host.split_once('/') {
@@ -417,6 +425,25 @@ fn parse_host(host: &str, entry: &str) -> Result<HostConfig, OutboundHostError> 
     } else {
         HostConfig::Name(domain)
     })
+}
+
+/// Whether the text of a template host outside its `{{ … }}` placeholders
+/// holds only host-name characters.
+fn template_literals_ok(host: &str) -> bool {
+    let host_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+    let mut rest = host;
+    loop {
+        let (literal, placeholder) = match rest.find("{{") {
+            Some(start) => (&rest[..start], Some(&rest[start + 2..])),
+            None => (rest, None),
+        };
+        if !literal.chars().all(host_char) {
+            return false;
+        }
+        let Some(placeholder) = placeholder else { return true };
+        let Some(end) = placeholder.find("}}") else { return false };
+        rest = &placeholder[end + 2..];
+    }
 }
 
 fn parse_ip(text: &str) -> Option<IpAddr> {
@@ -581,6 +608,20 @@ mod tests {
         assert!(parse("http://[::1]:80").allows("http", "[::1]", 80));
         assert!(parse("*://self:*").allows("http", "self", 3000));
         assert!(!parse("https://{{ host }}").allows("https", "{{ host }}", 443));
+    }
+
+    #[test]
+    fn template_hosts_are_host_names_around_their_placeholders() {
+        assert_eq!(
+            parse("https://{{ sub }}.example.com").host,
+            HostConfig::Template("{{ sub }}.example.com".into())
+        );
+        assert!(AllowedHostConfig::parse("https://{{ a }}-{{ b }}.example.com:8443").is_ok());
+        // From the fuzzer: a trailing `\r` that `trim` drops on re-parsing,
+        // and braces outside any placeholder.
+        for bad in ["http://}}}}{{k}}}BB&\r/\r", "http://{{ k }} x", "http://{{ k }}}", "http://{{ k"] {
+            assert!(AllowedHostConfig::parse(bad).is_err(), "{bad:?} was accepted");
+        }
     }
 
     #[test]

@@ -149,6 +149,7 @@ pub async fn serve_with_engine(
     // One stop signal shared by every trigger, so they drain side by side.
     let stop = broadcast(stop);
     if app.http_triggers().is_empty() {
+        release_startup_memory();
         print_redis(&redis);
         Arc::new(redis).run_until(stopped(stop), drain_timeout).await;
         drop(engine);
@@ -159,6 +160,7 @@ pub async fn serve_with_engine(
         tokio::spawn(Arc::new(redis).run_until(stopped(stop.clone()), drain_timeout))
     });
     let trigger = HttpTrigger::prepare(&app, &engine, &logs, &caps)?.with_instance_reuse(config.instance_reuse);
+    release_startup_memory();
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -179,6 +181,23 @@ pub async fn serve_with_engine(
     }
     drop(engine);
     Ok(())
+}
+
+/// Hands back to the operating system the memory start-up freed.
+///
+/// Compiling, deserializing and pre-linking components runs on one thread
+/// per core, and glibc keeps what those threads freed in their own arenas:
+/// measured on a hello-world app, over ten megabytes of a resident set that
+/// serving never touches again. `malloc_trim` releases the free pages of
+/// every arena once, before the server takes requests.
+fn release_startup_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        // SAFETY: malloc_trim only returns free pages to the kernel; glibc
+        // allows it at any time, from any thread.
+        let released = unsafe { libc::malloc_trim(0) };
+        tracing::debug!(released = released != 0, "start-up memory trimmed");
+    }
 }
 
 /// The app's stores, databases and variables, seeded as configured.
