@@ -484,13 +484,13 @@ impl MysqlConnection {
         F: FnOnce(tokio::sync::OwnedMutexGuard<Conn>) -> Fut + Send + 'static,
         Fut: std::future::Future<Output = Result<T, Error>> + Send + 'static,
     {
-        // A kill still on its way must land before the next statement runs.
+        // A kill still on its way must land before the next statement runs,
+        // and the connection is taken here, not in the task: a kill sent
+        // from now on can only reach this statement, never one an earlier,
+        // abandoned task is still finishing.
         self.pending_kill.settle().await;
-        let conn = self.conn.clone();
-        let task = tokio::spawn(async move {
-            let conn = conn.lock_owned().await;
-            work(conn).await
-        });
+        let conn = self.conn.clone().lock_owned().await;
+        let task = tokio::spawn(work(conn));
         // Dropped before `finish` (the caller stopped waiting), it kills the
         // statement on the server.
         let in_flight = cancel::InFlight::new(&self.pool, self.id, &self.pending_kill);

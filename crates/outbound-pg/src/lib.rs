@@ -270,39 +270,34 @@ fn connect_error(err: &tokio_postgres::Error) -> String {
 /// word or two.
 impl HostSize for Value {
     fn host_size(&self) -> usize {
-        value_size(self)
+        fn bound<T>(bound: &Bound<T>, size: impl Fn(&T) -> usize) -> usize {
+            bound.as_ref().map_or(0, |(value, _)| size(value))
+        }
+        fn array<T>(items: &[Option<T>], size: impl Fn(&T) -> usize) -> usize {
+            items.iter().map(|item| item.as_ref().map_or(1, &size)).sum()
+        }
+        match self {
+            Value::Null => 0,
+            Value::Boolean(_)
+            | Value::Int8(_)
+            | Value::Int16(_)
+            | Value::Int32(_)
+            | Value::Int64(_)
+            | Value::Floating32(_)
+            | Value::Floating64(_)
+            | Value::Timestamp(_) => 8,
+            Value::Date(_) | Value::Time(_) | Value::Datetime(_) | Value::Interval(_) => 16,
+            Value::Str(s) | Value::Uuid(s) | Value::Decimal(s) => s.len(),
+            Value::Binary(b) | Value::Jsonb(b) | Value::Unsupported(b) => b.len(),
+            Value::RangeInt32((lo, hi)) => bound(lo, |_| 8) + bound(hi, |_| 8),
+            Value::RangeInt64((lo, hi)) => bound(lo, |_| 8) + bound(hi, |_| 8),
+            Value::RangeDecimal((lo, hi)) => bound(lo, String::len) + bound(hi, String::len),
+            Value::ArrayInt32(items) => array(items, |_| 8),
+            Value::ArrayInt64(items) => array(items, |_| 8),
+            Value::ArrayDecimal(items) | Value::ArrayStr(items) => array(items, String::len),
+        }
     }
 }
-
-fn value_size(value: &Value) -> usize {
-    fn bound<T>(bound: &Bound<T>, size: impl Fn(&T) -> usize) -> usize {
-        bound.as_ref().map_or(0, |(value, _)| size(value))
-    }
-    fn array<T>(items: &[Option<T>], size: impl Fn(&T) -> usize) -> usize {
-        items.iter().map(|item| item.as_ref().map_or(1, &size)).sum()
-    }
-    match value {
-        Value::Null => 0,
-        Value::Boolean(_)
-        | Value::Int8(_)
-        | Value::Int16(_)
-        | Value::Int32(_)
-        | Value::Int64(_)
-        | Value::Floating32(_)
-        | Value::Floating64(_)
-        | Value::Timestamp(_) => 8,
-        Value::Date(_) | Value::Time(_) | Value::Datetime(_) | Value::Interval(_) => 16,
-        Value::Str(s) | Value::Uuid(s) | Value::Decimal(s) => s.len(),
-        Value::Binary(b) | Value::Jsonb(b) | Value::Unsupported(b) => b.len(),
-        Value::RangeInt32((lo, hi)) => bound(lo, |_| 8) + bound(hi, |_| 8),
-        Value::RangeInt64((lo, hi)) => bound(lo, |_| 8) + bound(hi, |_| 8),
-        Value::RangeDecimal((lo, hi)) => bound(lo, String::len) + bound(hi, String::len),
-        Value::ArrayInt32(items) => array(items, |_| 8),
-        Value::ArrayInt64(items) => array(items, |_| 8),
-        Value::ArrayDecimal(items) | Value::ArrayStr(items) => array(items, String::len),
-    }
-}
-
 
 fn params(values: Vec<Value>) -> Result<Vec<Param>, Error> {
     values.into_iter().map(Param::new).collect()
@@ -328,27 +323,30 @@ impl Connection for PgConnection {
     async fn query(&self, statement: &str, params: Vec<Value>) -> Result<RowSet, Error> {
         let params = self::params(params)?;
         let client = self.client()?;
-        cancel::settle(self.pending_cancel.take()).await;
-        // Dropped before `finish` (the caller stopped waiting), it cancels
-        // the statement on the server.
-        let in_flight = InFlight::new(client, &self.tls, &self.pending_cancel);
-        let result = self.query_rows(client, statement, &params).await;
-        in_flight.finish();
-        result
+        self.cancellable(client, self.query_rows(client, statement, &params)).await
     }
 
     async fn execute(&self, statement: &str, params: Vec<Value>) -> Result<u64, Error> {
         let params = self::params(params)?;
         let client = self.client()?;
-        cancel::settle(self.pending_cancel.take()).await;
-        let in_flight = InFlight::new(client, &self.tls, &self.pending_cancel);
-        let result = client.execute(statement, &refs(&params)).await.map_err(|e| statement_error(&e));
-        in_flight.finish();
-        result
+        let params = refs(&params);
+        let statement_run = async { client.execute(statement, &params).await.map_err(|e| statement_error(&e)) };
+        self.cancellable(client, statement_run).await
     }
 }
 
 impl PgConnection {
+    /// Runs `statement_run` once any cancel still on its way has landed; if
+    /// the caller stops waiting (drops this future), the statement is
+    /// cancelled on the server.
+    async fn cancellable<T>(&self, client: &Client, statement_run: impl std::future::Future<Output = Result<T, Error>>) -> Result<T, Error> {
+        cancel::settle(self.pending_cancel.take()).await;
+        let in_flight = InFlight::new(client, &self.tls, &self.pending_cancel);
+        let result = statement_run.await;
+        in_flight.finish();
+        result
+    }
+
     async fn query_rows(&self, client: &Client, statement: &str, params: &[Param]) -> Result<RowSet, Error> {
         let prepared = client.prepare(statement).await.map_err(|e| Error::query(&e))?;
         let columns = prepared
@@ -406,10 +404,10 @@ mod tests {
 
     #[test]
     fn sizes_count_payloads() {
-        assert_eq!(value_size(&Value::Str("abc".into())), 3);
-        assert_eq!(value_size(&Value::Binary(vec![0; 10])), 10);
-        assert_eq!(value_size(&Value::Int64(1)), 8);
-        assert_eq!(value_size(&Value::ArrayStr(vec![Some("ab".into()), None])), 3);
+        assert_eq!(Value::Str("abc".into()).host_size(), 3);
+        assert_eq!(Value::Binary(vec![0; 10]).host_size(), 10);
+        assert_eq!(Value::Int64(1).host_size(), 8);
+        assert_eq!(Value::ArrayStr(vec![Some("ab".into()), None]).host_size(), 3);
         assert_eq!(Value::Null.host_size(), 0);
     }
 
