@@ -4,6 +4,8 @@
 # with `wrk -t2 -c32 -d10s` against the Spin Rust SDK example app.
 #
 #   bash scripts/bench/hello.sh            # builds what it needs, prints figures
+#   KILN=/path/to/kiln bash scripts/bench/hello.sh   # measures that binary instead
+#                                                    # (e.g. an older build, for before/after)
 #
 # Needs `wrk` (apt-get install wrk). Only talks to 127.0.0.1.
 set -euo pipefail
@@ -15,8 +17,12 @@ command -v wrk >/dev/null || { echo "wrk is required: apt-get install wrk" >&2; 
 command -v curl >/dev/null || { echo "curl is required" >&2; exit 1; }
 
 rustup target add wasm32-wasip2 >&2
-cargo build --release -p kiln >&2
-kiln="$CARGO_TARGET_DIR/release/kiln"
+if [ -n "${KILN:-}" ]; then
+  kiln=$KILN
+else
+  cargo build --release -p kiln >&2
+  kiln="$CARGO_TARGET_DIR/release/kiln"
+fi
 (cd examples/hello-rust && env -u CARGO_TARGET_DIR cargo build --target wasm32-wasip2 --release >&2)
 
 port="${BENCH_PORT:-3917}"
