@@ -8,7 +8,7 @@ use indexmap::IndexMap;
 use kiln_manifest::Variable;
 
 use crate::error::Error;
-use crate::name;
+use kiln_expressions::name;
 use crate::provider::Provider;
 use crate::template::{Part, Template};
 
