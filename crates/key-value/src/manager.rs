@@ -1,11 +1,10 @@
 //! Which stores an app has, opening them, and who may open which.
 
-use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use indexmap::IndexMap;
-use tokio::sync::{Mutex, OnceCell};
+use kiln_label_manager::{Grants, LabelManager, SharedFiles};
 
 use crate::{Error, KvDatabase, MemoryStore, RedisStore, Store};
 
@@ -54,46 +53,21 @@ fn redact_password(url: &str) -> String {
     }
 }
 
-/// One defined label: its backend and, once opened, the store.
-struct Slot {
-    backend: Backend,
-    store: OnceCell<Arc<dyn Store>>,
-}
-
 /// All the app's stores by label; opens each lazily on first use (a Redis
 /// store connects then) and keeps it open.
+#[derive(Debug)]
 pub struct StoreManager {
-    slots: IndexMap<String, Slot>,
+    labels: LabelManager<Backend, dyn Store>,
     /// Open SQLite files, so labels naming the same file share a connection.
-    sqlite_files: Mutex<HashMap<PathBuf, KvDatabase>>,
-}
-
-impl std::fmt::Debug for StoreManager {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut map = f.debug_map();
-        for (label, slot) in &self.slots {
-            map.entry(label, &slot.backend);
-        }
-        map.finish()
-    }
+    sqlite_files: SharedFiles<KvDatabase>,
 }
 
 impl StoreManager {
     /// A manager for these labels; nothing is opened yet.
     pub fn new(stores: IndexMap<String, Backend>) -> Self {
-        let slots = stores
-            .into_iter()
-            .map(|(label, backend)| {
-                let slot = Slot {
-                    backend,
-                    store: OnceCell::new(),
-                };
-                (label, slot)
-            })
-            .collect();
         Self {
-            slots,
-            sqlite_files: Mutex::new(HashMap::new()),
+            labels: LabelManager::new(stores),
+            sqlite_files: SharedFiles::default(),
         }
     }
 
@@ -101,17 +75,16 @@ impl StoreManager {
     /// for a label it does not have; a failed open (say, Redis unreachable) is
     /// [`Error::Other`] and is tried again on the next call.
     pub async fn open(&self, label: &str) -> Result<Arc<dyn Store>, Error> {
-        let slot = self.slots.get(label).ok_or(Error::NoSuchStore)?;
-        let store = slot
-            .store
-            .get_or_try_init(|| self.open_backend(label, &slot.backend))
-            .await?;
-        Ok(Arc::clone(store))
+        self.labels
+            .open(label, Error::NoSuchStore, |backend| {
+                self.open_backend(label, backend)
+            })
+            .await
     }
 
     /// The defined labels, in the order given to [`StoreManager::new`].
     pub fn labels(&self) -> impl Iterator<Item = &str> {
-        self.slots.keys().map(String::as_str)
+        self.labels.labels()
     }
 
     async fn open_backend(&self, label: &str, backend: &Backend) -> Result<Arc<dyn Store>, Error> {
@@ -120,7 +93,9 @@ impl StoreManager {
             Backend::Memory => Arc::new(MemoryStore::new()),
             Backend::Spin { path: None } => Arc::new(KvDatabase::open(None).await?.store(label)),
             Backend::Spin { path: Some(path) } => {
-                Arc::new(self.sqlite_file(path).await?.store(label))
+                let open = |key: PathBuf| async move { KvDatabase::open(Some(&key)).await };
+                let database = self.sqlite_files.get_or_open(path, Error::Other, open).await?;
+                Arc::new(database.store(label))
             }
             Backend::Redis { url } => {
                 Arc::new(RedisStore::connect(url).await.inspect_err(|e| {
@@ -130,35 +105,6 @@ impl StoreManager {
         };
         Ok(store)
     }
-
-    /// The shared database for `path`, opened on first use.
-    async fn sqlite_file(&self, path: &Path) -> Result<KvDatabase, Error> {
-        let key = file_identity(path).await?;
-        let mut files = self.sqlite_files.lock().await;
-        if let Some(database) = files.get(&key) {
-            return Ok(database.clone());
-        }
-        let database = KvDatabase::open(Some(&key)).await?;
-        files.insert(key, database.clone());
-        Ok(database)
-    }
-}
-
-/// One spelling for every path naming the same file, so they share a
-/// connection: the parent folder (created if missing, as the file may not
-/// exist yet) is canonicalised and the file name joined on.
-async fn file_identity(path: &Path) -> Result<PathBuf, Error> {
-    let io_error = |e: std::io::Error| Error::Other(format!("{}: {e}", path.display()));
-    let file_name = path
-        .file_name()
-        .ok_or_else(|| Error::Other(format!("{}: not a file path", path.display())))?;
-    let parent = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    tokio::fs::create_dir_all(parent).await.map_err(io_error)?;
-    let parent = tokio::fs::canonicalize(parent).await.map_err(io_error)?;
-    Ok(parent.join(file_name))
 }
 
 /// What one component may open: its manifest `key_value_stores` list over the
@@ -166,7 +112,7 @@ async fn file_identity(path: &Path) -> Result<PathBuf, Error> {
 #[derive(Debug, Clone)]
 pub struct ComponentStores {
     manager: Arc<StoreManager>,
-    allowed: HashSet<String>,
+    grants: Grants,
 }
 
 impl ComponentStores {
@@ -174,7 +120,7 @@ impl ComponentStores {
     pub fn new(manager: Arc<StoreManager>, allowed: impl IntoIterator<Item = String>) -> Self {
         Self {
             manager,
-            allowed: allowed.into_iter().collect(),
+            grants: Grants::new(allowed),
         }
     }
 
@@ -182,7 +128,7 @@ impl ComponentStores {
     /// [`Error::AccessDenied`] (whether or not it exists); listed but not
     /// defined => [`Error::NoSuchStore`].
     pub async fn open(&self, label: &str) -> Result<Arc<dyn Store>, Error> {
-        if !self.allowed.contains(label) {
+        if !self.grants.allows(label) {
             return Err(Error::AccessDenied);
         }
         self.manager.open(label).await
@@ -190,7 +136,7 @@ impl ComponentStores {
 
     /// Whether the component listed `label`.
     pub fn is_allowed(&self, label: &str) -> bool {
-        self.allowed.contains(label)
+        self.grants.allows(label)
     }
 }
 
@@ -210,7 +156,7 @@ mod tests {
         for label in ["a", "b", "c"] {
             manager.open(label).await.unwrap();
         }
-        assert_eq!(manager.sqlite_files.lock().await.len(), 2);
+        assert_eq!(manager.sqlite_files.len().await, 2);
     }
 
     #[test]
