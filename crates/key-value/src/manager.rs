@@ -1,57 +1,11 @@
 //! Which stores an app has, opening them, and who may open which.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use indexmap::IndexMap;
 use kiln_label_manager::{Grants, LabelManager, SharedFiles};
 
-use crate::{Error, KvDatabase, MemoryStore, RedisStore, Store};
-
-/// How a store label is backed (the integrator maps the runtime-config file
-/// onto this).
-#[derive(Clone, PartialEq, Eq)]
-pub enum Backend {
-    /// Spin's SQLite layout (`type = "spin"`); `path: None` is an in-memory
-    /// database.
-    Spin {
-        /// The database file; labels naming the same file share it.
-        path: Option<PathBuf>,
-    },
-    /// A Redis database (`type = "redis"`).
-    Redis {
-        /// `redis://…` address, possibly holding a password.
-        url: String,
-    },
-    /// A process-local map, empty at start.
-    Memory,
-}
-
-impl std::fmt::Debug for Backend {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Spin { path } => f.debug_struct("Spin").field("path", path).finish(),
-            Self::Redis { url } => f
-                .debug_struct("Redis")
-                .field("url", &redact_password(url))
-                .finish(),
-            Self::Memory => f.write_str("Memory"),
-        }
-    }
-}
-
-/// The URL with any password replaced, safe to print.
-fn redact_password(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            // Only fails for URLs that cannot have a password at all.
-            let _ = parsed.set_password(Some("REDACTED"));
-            parsed.to_string()
-        }
-        Ok(parsed) => parsed.to_string(),
-        Err(_) => "<unparseable URL>".to_owned(),
-    }
-}
+use crate::{Backend, Error, KvDatabase, Store};
 
 /// All the app's stores by label; opens each lazily on first use (a Redis
 /// store connects then) and keeps it open.
@@ -77,7 +31,7 @@ impl StoreManager {
     pub async fn open(&self, label: &str) -> Result<Arc<dyn Store>, Error> {
         self.labels
             .open(label, Error::NoSuchStore, |backend| {
-                self.open_backend(label, backend)
+                backend.open(label, &self.sqlite_files)
             })
             .await
     }
@@ -85,25 +39,6 @@ impl StoreManager {
     /// The defined labels, in the order given to [`StoreManager::new`].
     pub fn labels(&self) -> impl Iterator<Item = &str> {
         self.labels.labels()
-    }
-
-    async fn open_backend(&self, label: &str, backend: &Backend) -> Result<Arc<dyn Store>, Error> {
-        tracing::debug!(label, ?backend, "opening key-value store");
-        let store: Arc<dyn Store> = match backend {
-            Backend::Memory => Arc::new(MemoryStore::new()),
-            Backend::Spin { path: None } => Arc::new(KvDatabase::open(None).await?.store(label)),
-            Backend::Spin { path: Some(path) } => {
-                let open = |key: PathBuf| async move { KvDatabase::open(Some(&key)).await };
-                let database = self.sqlite_files.get_or_open(path, Error::Other, open).await?;
-                Arc::new(database.store(label))
-            }
-            Backend::Redis { url } => {
-                Arc::new(RedisStore::connect(url).await.inspect_err(|e| {
-                    tracing::warn!(label, error = %e, "cannot open Redis key-value store");
-                })?)
-            }
-        };
-        Ok(store)
     }
 }
 
@@ -143,6 +78,7 @@ impl ComponentStores {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::PathBuf;
 
     #[tokio::test]
     async fn spellings_of_one_file_share_one_connection() {
@@ -159,13 +95,4 @@ mod tests {
         assert_eq!(manager.sqlite_files.len().await, 2);
     }
 
-    #[test]
-    fn debug_hides_the_redis_password() {
-        let backend = Backend::Redis {
-            url: "redis://user:hunter2@localhost:6379/1".into(),
-        };
-        let shown = format!("{backend:?}");
-        assert!(!shown.contains("hunter2"), "{shown}");
-        assert!(shown.contains("localhost"), "{shown}");
-    }
 }

@@ -6,11 +6,18 @@
 //! kind enum is the caller's (see [`Kind`]), so the manifest and the runtime
 //! configuration keep their own categories.
 //!
+//! [`section`] and [`paths`] are the helpers for typed TOML tables (a
+//! `type` picked from a table of supported names, unknown keys pointing at
+//! the key, paths resolved next to the file) that the runtime configuration
+//! and the capability crates parsing their own sections share.
+//!
 //! This crate holds no parsing rules of its own and knows no file format
 //! beyond TOML spans and serde paths.
 
 mod located;
+pub mod paths;
 mod problem;
+pub mod section;
 
 pub use located::{line_column, LocatedError};
 pub use problem::{one_line, Problem};
@@ -26,4 +33,6 @@ pub trait Kind: Copy + std::fmt::Debug + Send + Sync + 'static {
     const SCHEMA: Self;
     /// The file is well-formed but a value breaks a rule.
     const INVALID: Self;
+    /// A `type` or section Spin knows and Kiln does not implement.
+    const UNSUPPORTED: Self;
 }

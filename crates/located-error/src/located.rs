@@ -133,6 +133,7 @@ mod tests {
         const SYNTAX: Self = K::Syntax;
         const SCHEMA: Self = K::Schema;
         const INVALID: Self = K::Invalid;
+        const UNSUPPORTED: Self = K::Invalid;
     }
 
     #[test]

@@ -22,6 +22,8 @@ impl kiln_located_error::Kind for ErrorKind {
     const SYNTAX: Self = Self::Syntax;
     const SCHEMA: Self = Self::Schema;
     const INVALID: Self = Self::Invalid;
+    // The manifest has no separate category for what Kiln does not implement.
+    const UNSUPPORTED: Self = Self::Invalid;
 }
 
 /// A manifest could not be read, parsed or validated.

@@ -27,6 +27,7 @@ impl kiln_located_error::Kind for ErrorKind {
     const SYNTAX: Self = Self::Syntax;
     const SCHEMA: Self = Self::Schema;
     const INVALID: Self = Self::Invalid;
+    const UNSUPPORTED: Self = Self::Unsupported;
 }
 
 /// A runtime configuration file could not be read or parsed.

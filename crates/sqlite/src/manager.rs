@@ -6,18 +6,7 @@ use std::sync::Arc;
 use indexmap::IndexMap;
 use kiln_label_manager::{Grants, LabelManager, SharedFiles};
 
-use crate::{Connection, Error, LocalDatabase};
-
-/// How a database label is backed (the integrator maps the runtime-config
-/// file onto this).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Backend {
-    /// A local SQLite file (`type = "spin"`); `path: None` is in memory.
-    Spin {
-        /// The database file; labels naming the same file share it.
-        path: Option<PathBuf>,
-    },
-}
+use crate::{Backend, Connection, Error, LocalDatabase};
 
 /// All the app's databases by label; opens each lazily on first use and
 /// keeps it open, shared by every component allowed to use it.
