@@ -9,11 +9,17 @@ use crate::{Backend, Error, KvDatabase, Store};
 
 /// All the app's stores by label; opens each lazily on first use (a Redis
 /// store connects then) and keeps it open.
-#[derive(Debug)]
 pub struct StoreManager {
     labels: LabelManager<Backend, dyn Store>,
     /// Open SQLite files, so labels naming the same file share a connection.
     sqlite_files: SharedFiles<KvDatabase>,
+}
+
+impl std::fmt::Debug for StoreManager {
+    /// Labels and their backends, as a map.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.labels.fmt(f)
+    }
 }
 
 impl StoreManager {

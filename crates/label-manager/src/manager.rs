@@ -44,9 +44,9 @@ impl<B, H: ?Sized> LabelManager<B, H> {
     /// The handle for `label`, opened with `open` on first use. `missing`
     /// is the error for a label this manager does not have; an error from
     /// `open` is returned and the label is tried again on the next call.
-    pub async fn open<E, F, Fut>(&self, label: &str, missing: E, open: F) -> Result<Arc<H>, E>
+    pub async fn open<'a, E, F, Fut>(&'a self, label: &str, missing: E, open: F) -> Result<Arc<H>, E>
     where
-        F: FnOnce(&B) -> Fut,
+        F: FnOnce(&'a B) -> Fut,
         Fut: Future<Output = Result<Arc<H>, E>>,
     {
         let slot = self.slots.get(label).ok_or(missing)?;

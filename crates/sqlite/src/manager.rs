@@ -10,13 +10,19 @@ use crate::{Backend, Connection, Error, LocalDatabase};
 
 /// All the app's databases by label; opens each lazily on first use and
 /// keeps it open, shared by every component allowed to use it.
-#[derive(Debug)]
 pub struct DatabaseManager {
     labels: LabelManager<Backend, dyn Connection>,
     /// Open files, so labels naming the same file share a connection.
     files: SharedFiles<LocalDatabase>,
     /// The cap on one statement's rows, for every database it opens.
     max_result_bytes: usize,
+}
+
+impl std::fmt::Debug for DatabaseManager {
+    /// Labels and their backends, as a map.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.labels.fmt(f)
+    }
 }
 
 impl DatabaseManager {
