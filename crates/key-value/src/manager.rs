@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use indexmap::IndexMap;
-use kiln_label_manager::{Grants, LabelManager, SharedFiles};
+use kiln_label_manager::{Granted, LabelManager, SharedFiles};
 
 use crate::{Backend, Error, KvDatabase, Store};
 
@@ -48,36 +48,28 @@ impl StoreManager {
     }
 }
 
-/// What one component may open: its manifest `key_value_stores` list over the
-/// shared manager.
+/// What one component may open: its manifest `key_value_stores` list over
+/// the shared manager.
 #[derive(Debug, Clone)]
-pub struct ComponentStores {
-    manager: Arc<StoreManager>,
-    grants: Grants,
-}
+pub struct ComponentStores(Granted<StoreManager>);
 
 impl ComponentStores {
     /// A view of `manager` limited to the `allowed` labels.
     pub fn new(manager: Arc<StoreManager>, allowed: impl IntoIterator<Item = String>) -> Self {
-        Self {
-            manager,
-            grants: Grants::new(allowed),
-        }
+        Self(Granted::new(manager, allowed))
     }
 
     /// Spin's order of checks: a label the component did not list =>
     /// [`Error::AccessDenied`] (whether or not it exists); listed but not
     /// defined => [`Error::NoSuchStore`].
     pub async fn open(&self, label: &str) -> Result<Arc<dyn Store>, Error> {
-        if !self.grants.allows(label) {
-            return Err(Error::AccessDenied);
-        }
-        self.manager.open(label).await
+        let manager = self.0.manager_for(label).ok_or(Error::AccessDenied)?;
+        manager.open(label).await
     }
 
     /// Whether the component listed `label`.
     pub fn is_allowed(&self, label: &str) -> bool {
-        self.grants.allows(label)
+        self.0.is_allowed(label)
     }
 }
 

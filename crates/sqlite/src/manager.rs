@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use indexmap::IndexMap;
-use kiln_label_manager::{Grants, LabelManager, SharedFiles};
+use kiln_label_manager::{Granted, LabelManager, SharedFiles};
 
 use crate::{Backend, Connection, Error, LocalDatabase};
 
@@ -82,33 +82,25 @@ impl DatabaseManager {
 /// What one component may open: its manifest `sqlite_databases` list over
 /// the shared manager.
 #[derive(Debug, Clone)]
-pub struct ComponentDatabases {
-    manager: Arc<DatabaseManager>,
-    grants: Grants,
-}
+pub struct ComponentDatabases(Granted<DatabaseManager>);
 
 impl ComponentDatabases {
     /// A view of `manager` limited to the `allowed` labels.
     pub fn new(manager: Arc<DatabaseManager>, allowed: impl IntoIterator<Item = String>) -> Self {
-        Self {
-            manager,
-            grants: Grants::new(allowed),
-        }
+        Self(Granted::new(manager, allowed))
     }
 
     /// Spin's order of checks: a label the component did not list =>
     /// [`Error::AccessDenied`] (whether or not it exists); listed but not
     /// defined => [`Error::NoSuchDatabase`].
     pub async fn open(&self, label: &str) -> Result<Arc<dyn Connection>, Error> {
-        if !self.grants.allows(label) {
-            return Err(Error::AccessDenied);
-        }
-        self.manager.open(label).await
+        let manager = self.0.manager_for(label).ok_or(Error::AccessDenied)?;
+        manager.open(label).await
     }
 
     /// Whether the component listed `label`.
     pub fn is_allowed(&self, label: &str) -> bool {
-        self.grants.allows(label)
+        self.0.is_allowed(label)
     }
 }
 
