@@ -30,6 +30,7 @@
 //! list in Spin's order: an unlisted label is denied before its existence is
 //! checked, so a component cannot probe which stores exist.
 
+mod backend;
 mod integer;
 mod manager;
 mod memory;
@@ -38,7 +39,8 @@ mod sqlite;
 
 use async_trait::async_trait;
 
-pub use manager::{Backend, ComponentStores, StoreManager};
+pub use backend::Backend;
+pub use manager::{ComponentStores, StoreManager};
 pub use memory::MemoryStore;
 pub use redis_store::RedisStore;
 pub use sqlite::{KvDatabase, SqliteStore};

@@ -13,6 +13,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
+use kiln_located_error::section::Section;
+use kiln_located_error::{Kind, Problem};
+
 use crate::{Error, Store};
 
 /// How long dialling the server may take.
@@ -80,6 +83,50 @@ impl RedisStore {
             .query_async(&mut connection)
             .await
             .map_err(redis_error)
+    }
+}
+
+/// URL schemes the Redis client accepts.
+const REDIS_SCHEMES: &[&str] = &["redis", "rediss", "redis+unix", "unix"];
+
+/// The `url` of a `type = "redis"` table. It must parse and use a Redis
+/// scheme; the URL itself is never echoed, as it may carry a password.
+pub(crate) fn url_from_section<K: Kind>(section: &Section<'_>) -> Result<String, Problem<K>> {
+    #[derive(serde::Deserialize)]
+    struct RedisFields {
+        url: String,
+    }
+    section.check_fields(&["type", "url"])?;
+    let fields: RedisFields = section.deserialize(&["type"])?;
+    let problem = |message: String| {
+        let span = section.value_span("url").unwrap_or_else(|| section.span.clone());
+        Problem::new(K::INVALID, span, section.field_of("url"), message)
+    };
+    let parsed =
+        url::Url::parse(&fields.url).map_err(|e| problem(format!("not a valid Redis URL: {e}")))?;
+    if !REDIS_SCHEMES.contains(&parsed.scheme()) {
+        return Err(problem(format!(
+            "unsupported scheme `{}`; a Redis URL starts with `redis://` or `rediss://`",
+            parsed.scheme()
+        )));
+    }
+    Ok(fields.url)
+}
+
+/// `url` with its password, if any, replaced by `redacted`, safe to print.
+/// A URL that does not parse is hidden whole, since where its password is
+/// is unknown.
+pub(crate) fn redact_password(url: &str) -> String {
+    const REDACTED: &str = "<redacted>";
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            match parsed.set_password(Some("redacted")) {
+                Ok(()) => parsed.to_string(),
+                Err(()) => REDACTED.to_string(),
+            }
+        }
+        Ok(_) => url.to_string(),
+        Err(_) => REDACTED.to_string(),
     }
 }
 

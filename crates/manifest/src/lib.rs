@@ -63,7 +63,7 @@ use error::Problem;
 /// A file that cannot be read gives an [`ErrorKind::Io`] error naming
 /// `path`.
 pub fn parse_file(path: &Path) -> Result<AppManifest, ManifestError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ManifestError::io(path, e))?;
+    let text = std::fs::read_to_string(path).map_err(|e| ManifestError::io(path, "cannot read manifest", e))?;
     parse_str(&text, path)
 }
 
@@ -135,7 +135,7 @@ fn detect_version(text: &str) -> Result<Version, Problem> {
 /// Deserializes the whole document, keeping field paths and spans.
 fn deserialize_document<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, Problem> {
     serde_path_to_error::deserialize(toml::Deserializer::new(text))
-        .map_err(|e| Problem::from_serde(e, None, None))
+        .map_err(|e| Problem::from_serde(e, None, |_| None, None))
 }
 
 #[cfg(test)]

@@ -284,7 +284,7 @@ fn take<T: DeserializeOwned>(
     let prefix = format!("{field}.{key}");
     serde_path_to_error::deserialize(value.into_inner())
         .map(Some)
-        .map_err(|e| Problem::from_serde(e, Some(&prefix), Some(span)))
+        .map_err(|e| Problem::from_serde(e, Some(&prefix), |_| None, Some(span)))
 }
 
 /// Errors on the first key that is not one of `expected`.

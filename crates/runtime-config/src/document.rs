@@ -8,8 +8,9 @@ use toml::Spanned;
 
 use crate::error::{ErrorKind, Problem};
 use crate::model::{BlockedNetwork, OutboundHttpConfig, RuntimeConfig};
-use crate::section::{Entries, Section};
-use crate::{paths, providers, stores};
+use crate::providers;
+use kiln_located_error::paths;
+use kiln_located_error::section::{Entries, Section};
 
 /// The top level as written. Unknown keys are rejected by serde, which
 /// locates them; the tables underneath are kept as located [`Entries`] and
@@ -56,13 +57,13 @@ pub(crate) fn parse(text: &str, base: &Path) -> Result<RuntimeConfig, Problem> {
     let mut key_value_stores = IndexMap::with_capacity(raw.key_value_store.len());
     for (label, table) in &raw.key_value_store {
         let section = Section::new(format!("key_value_store.{label}"), table);
-        key_value_stores.insert(label.clone(), stores::key_value_store(&section, base)?);
+        key_value_stores.insert(label.clone(), kiln_key_value::Backend::from_section(&section, base)?);
     }
 
     let mut sqlite_databases = IndexMap::with_capacity(raw.sqlite_database.len());
     for (label, table) in &raw.sqlite_database {
         let section = Section::new(format!("sqlite_database.{label}"), table);
-        sqlite_databases.insert(label.clone(), stores::sqlite_database(&section, base)?);
+        sqlite_databases.insert(label.clone(), kiln_sqlite::Backend::from_section(&section, base)?);
     }
 
     // Both spellings may appear; priority is file order across the two.

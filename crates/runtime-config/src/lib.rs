@@ -3,11 +3,13 @@
 //!
 //! The file says where an application's state lives and which backends
 //! serve its capabilities: key-value stores, SQLite databases and
-//! application-variable providers. This crate only reads it. It knows
-//! nothing about Redis, SQLite or Vault clients, so that it can be used (and
-//! tested) without them, and so that each capability crate can map
-//! [`KeyValueStoreConfig`], [`SqliteDatabaseConfig`] and
-//! [`VariablesProviderConfig`] onto its own backends.
+//! application-variable providers. This crate only reads it: it parses
+//! the top level and hands each `[key_value_store.<label>]` and
+//! `[sqlite_database.<label>]` table to the capability crate that owns it
+//! (`kiln_key_value::Backend::from_section`,
+//! `kiln_sqlite::Backend::from_section`), so a new backend is added in that
+//! crate alone. It opens nothing and refuses anything it does not
+//! understand.
 //!
 //! # What is accepted
 //!
@@ -52,10 +54,7 @@
 mod document;
 mod error;
 mod model;
-mod paths;
 mod providers;
-mod section;
-mod stores;
 
 use std::path::Path;
 

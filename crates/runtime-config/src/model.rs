@@ -89,67 +89,13 @@ impl fmt::Display for BlockedNetwork {
     }
 }
 
-/// The backend of one key-value store label.
-///
-/// `Debug` hides the password of a Redis URL.
-#[derive(Clone, PartialEq, Eq)]
-pub enum KeyValueStoreConfig {
-    /// `type = "spin"`: Spin's SQLite-file store. `path` is `None` when the
-    /// table gives none; Spin then keeps the store in memory, except for the
-    /// `default` label, whose file lives in the state directory.
-    Spin {
-        /// The database file, absolute.
-        path: Option<PathBuf>,
-    },
-    /// `type = "redis"`: a Redis server.
-    Redis {
-        /// A `redis://`, `rediss://`, `redis+unix://` or `unix://` URL.
-        url: String,
-    },
-    /// `type = "memory"`: a store that lives as long as the process (a Kiln
-    /// extension; Spin has no such type).
-    Memory,
-}
+/// The backend of one key-value store label: `kiln-key-value` parses its
+/// own section (`Debug` hides the password of a Redis URL).
+pub type KeyValueStoreConfig = kiln_key_value::Backend;
 
-impl fmt::Debug for KeyValueStoreConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Spin { path } => f.debug_struct("Spin").field("path", path).finish(),
-            Self::Redis { url } => f
-                .debug_struct("Redis")
-                .field("url", &redact_url_password(url))
-                .finish(),
-            Self::Memory => f.write_str("Memory"),
-        }
-    }
-}
-
-/// `url` with its password, if any, replaced by `redacted`. A URL that does
-/// not parse is hidden whole, since where its password is is unknown.
-fn redact_url_password(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            match parsed.set_password(Some("redacted")) {
-                Ok(()) => parsed.to_string(),
-                Err(()) => REDACTED.to_string(),
-            }
-        }
-        Ok(_) => url.to_string(),
-        Err(_) => REDACTED.to_string(),
-    }
-}
-
-/// The backend of one SQLite database label.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SqliteDatabaseConfig {
-    /// `type = "spin"`: a local SQLite file. `path` is `None` when the table
-    /// gives none; Spin then uses an in-memory database, except for the
-    /// `default` label, whose file lives in the state directory.
-    Spin {
-        /// The database file, absolute.
-        path: Option<PathBuf>,
-    },
-}
+/// The backend of one SQLite database label: `kiln-sqlite` parses its own
+/// section.
+pub type SqliteDatabaseConfig = kiln_sqlite::Backend;
 
 /// One application-variables provider.
 ///

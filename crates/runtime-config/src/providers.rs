@@ -7,8 +7,8 @@ use serde::Deserialize;
 
 use crate::error::{ErrorKind, Problem};
 use crate::model::VariablesProviderConfig;
-use crate::paths;
-use crate::section::{Section, TypeTable};
+use kiln_located_error::paths;
+use kiln_located_error::section::{Section, TypeTable};
 
 #[derive(Clone, Copy)]
 enum ProviderKind {

@@ -21,6 +21,7 @@
 //!   label the component's manifest does not list before looking at whether
 //!   it exists, so a component cannot probe which databases are defined.
 
+mod backend;
 mod error;
 mod local;
 mod manager;
@@ -30,7 +31,8 @@ use async_trait::async_trait;
 
 pub use error::Error;
 pub use local::{LocalDatabase, DEFAULT_MAX_RESULT_BYTES};
-pub use manager::{Backend, ComponentDatabases, DatabaseManager};
+pub use backend::Backend;
+pub use manager::{ComponentDatabases, DatabaseManager};
 pub use value::{QueryResult, Value};
 
 /// An open database, shared by everyone allowed to use it.

@@ -85,6 +85,16 @@ impl Filter for DottedPascalCaseFilter {
     }
 }
 
+/// [`parser`], its error naming `template` (shared by rendering and the
+/// install-time check, so neither module imports the other).
+pub(crate) fn template_parser(template: &str) -> crate::error::Result<liquid::Parser> {
+    parser().map_err(|e| crate::error::Error::Liquid {
+        template: template.to_string(),
+        file: "(parser)".into(),
+        message: e.to_string(),
+    })
+}
+
 /// The Liquid parser with the standard library and the case filters.
 pub fn parser() -> std::result::Result<liquid::Parser, liquid::Error> {
     liquid::ParserBuilder::with_stdlib()

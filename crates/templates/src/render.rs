@@ -18,15 +18,6 @@ pub struct RenderInput {
     pub values: BTreeMap<String, String>,
 }
 
-/// The Liquid parser with Spin's filters, errors naming `template`.
-pub(crate) fn parser(template: &str) -> Result<liquid::Parser> {
-    crate::filters::parser().map_err(|e| Error::Liquid {
-        template: template.to_string(),
-        file: "(parser)".into(),
-        message: e.to_string(),
-    })
-}
-
 /// Renders Liquid texts against one set of globals.
 pub(crate) struct Renderer {
     template: String,
@@ -59,7 +50,7 @@ impl Renderer {
         }
         Ok(Renderer {
             template: template.id().to_string(),
-            parser: parser(template.id())?,
+            parser: crate::filters::template_parser(template.id())?,
             globals,
         })
     }

@@ -177,7 +177,7 @@ impl Template {
 
     /// Compiles every Liquid text once so a broken template fails at install.
     fn check_liquid(&self) -> Result<()> {
-        let parser = crate::render::parser(self.id())?;
+        let parser = crate::filters::template_parser(self.id())?;
         let check = |file: &str, text: &str| {
             parser.parse(text).map(|_| ()).map_err(|e| Error::Liquid {
                 template: self.id().to_string(),

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use crate::error::Error;
-use crate::name;
+use kiln_expressions::name;
 
 /// Parses a CLI `--variable` argument into name/value pairs:
 ///

@@ -3,7 +3,7 @@
 //! No message built here contains a variable's value: values may be
 //! secrets, and errors end up in logs and in guests' hands.
 
-use crate::name;
+use kiln_expressions::name;
 
 /// A variable could not be declared, resolved or parsed.
 ///

@@ -32,11 +32,9 @@
 //!
 //! # Names
 //!
-//! Spin's rules (see [`name`]): lowercase ASCII letters, digits and `_`,
-//! starting with a letter, not ending in `_`, no `__`. They are stricter
-//! than what `kiln-manifest` accepts, so a manifest can parse and still be
-//! rejected by [`Resolver::add_component`] or [`Resolver::validate`], as
-//! Spin rejects it when the app starts.
+//! Spin's rules (see [`name`], from `kiln-expressions`): lowercase ASCII
+//! letters, digits and `_`, starting with a letter, not ending in `_`, no
+//! `__`. `kiln-manifest` applies the same rule when it loads.
 //!
 //! # Secrets and caching
 //!
@@ -64,10 +62,8 @@ mod config;
 mod env;
 mod error;
 mod fixed;
-pub mod name;
 mod provider;
 mod resolver;
-mod template;
 mod vault;
 
 pub use cli::parse_cli_variable;
@@ -77,7 +73,7 @@ pub use error::{Error, ProviderError};
 pub use fixed::StaticProvider;
 pub use provider::Provider;
 pub use resolver::Resolver;
-pub use template::{Part, Template, TemplateError};
+pub use kiln_expressions::{name, Part, Template, TemplateError};
 pub use vault::VaultProvider;
 
 #[cfg(test)]

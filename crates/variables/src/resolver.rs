@@ -8,9 +8,9 @@ use indexmap::IndexMap;
 use kiln_manifest::Variable;
 
 use crate::error::Error;
-use crate::name;
+use kiln_expressions::name;
 use crate::provider::Provider;
-use crate::template::{Part, Template};
+use kiln_expressions::{Part, Template};
 
 /// Resolves component variables through application variables and
 /// providers, with Spin's semantics.

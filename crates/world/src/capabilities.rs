@@ -213,14 +213,8 @@ fn key_value_backends(
         DEFAULT_LABEL.to_string(),
         kiln_key_value::Backend::Spin { path: Some(state_dir.join(DEFAULT_KEY_VALUE_FILE)) },
     );
-    for (label, config) in configured {
-        let backend = match config {
-            KeyValueStoreConfig::Spin { path } => kiln_key_value::Backend::Spin { path: path.clone() },
-            KeyValueStoreConfig::Redis { url } => kiln_key_value::Backend::Redis { url: url.clone() },
-            KeyValueStoreConfig::Memory => kiln_key_value::Backend::Memory,
-        };
-        stores.insert(label.clone(), backend);
-    }
+    // The runtime config's entries are already `kiln_key_value` backends.
+    stores.extend(configured.iter().map(|(label, backend)| (label.clone(), backend.clone())));
     stores
 }
 
@@ -234,12 +228,7 @@ fn sqlite_backends(
         DEFAULT_LABEL.to_string(),
         kiln_sqlite::Backend::Spin { path: Some(state_dir.join(DEFAULT_SQLITE_FILE)) },
     );
-    for (label, config) in configured {
-        let backend = match config {
-            SqliteDatabaseConfig::Spin { path } => kiln_sqlite::Backend::Spin { path: path.clone() },
-        };
-        databases.insert(label.clone(), backend);
-    }
+    databases.extend(configured.iter().map(|(label, backend)| (label.clone(), backend.clone())));
     databases
 }
 

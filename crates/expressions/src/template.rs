@@ -1,4 +1,5 @@
-//! `{{ name }}` templates: the values of component variables.
+//! `{{ name }}` templates: the values of component variables and template
+//! hosts in `allowed_outbound_hosts`.
 
 use std::fmt;
 

@@ -37,13 +37,29 @@ pub fn is_valid(name: &str) -> bool {
 }
 
 /// [`problem`] for use in messages, where the name is known to be invalid.
-pub(crate) fn explain(name: &str) -> String {
+pub fn explain(name: &str) -> String {
     problem(name).unwrap_or_else(|| "it is valid".to_string())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The edge cases of Spin's rule (its `LowerSnakeId`: `_`-separated
+    /// words, none empty, the first starting with a letter).
+    #[test]
+    fn spin_edge_cases() {
+        assert!(is_valid("a_1"));
+        for (name, reason) in [
+            ("a_1_", "must not end with `_`"),
+            ("a__b", "must not contain `__`"),
+            ("1a", "must start with a lowercase letter"),
+            ("A", "contains 'A'"),
+            ("", "must not be empty"),
+        ] {
+            assert_eq!(problem(name).as_deref().map(|p| p.contains(reason)), Some(true), "{name:?}");
+        }
+    }
 
     #[test]
     fn valid_names() {

@@ -15,23 +15,24 @@ use indexmap::IndexMap;
 use serde::de::DeserializeOwned;
 use toml::Spanned;
 
-use crate::error::{ErrorKind, Problem};
+use crate::{Kind, Problem};
 
 /// A table with every key and value located.
-pub(crate) type Entries = IndexMap<Spanned<String>, Spanned<toml::Value>>;
+pub type Entries = IndexMap<Spanned<String>, Spanned<toml::Value>>;
 
 /// One table of the file, with where it is and what it is called.
-pub(crate) struct Section<'a> {
+pub struct Section<'a> {
     /// Dotted path used in errors: `key_value_store.cache`,
     /// `variables_provider[1]`.
     pub field: String,
     /// The whole table; for `[header]` tables this starts at the header.
     pub span: Range<usize>,
+    /// The table's keys and values, located.
     pub entries: &'a Entries,
 }
 
 /// How a `type` value is classified.
-pub(crate) struct TypeTable<T: 'static> {
+pub struct TypeTable<T: 'static> {
     /// What the section configures, for messages: `key-value store`.
     pub what: &'static str,
     /// Types Kiln implements.
@@ -65,11 +66,11 @@ impl<'a> Section<'a> {
     }
 
     /// The table's `type`, classified by `types`.
-    pub fn kind<T: Copy>(&self, types: &TypeTable<T>) -> Result<T, Problem> {
+    pub fn kind<T: Copy, K: Kind>(&self, types: &TypeTable<T>) -> Result<T, Problem<K>> {
         let names = quoted_list(types.supported.iter().map(|(name, _)| *name));
         let Some((_, value)) = self.entry("type") else {
             return Err(Problem::new(
-                ErrorKind::Schema,
+                K::SCHEMA,
                 self.span.clone(),
                 &self.field,
                 format!(
@@ -80,7 +81,7 @@ impl<'a> Section<'a> {
         };
         let Some(name) = value.get_ref().as_str() else {
             return Err(Problem::new(
-                ErrorKind::Schema,
+                K::SCHEMA,
                 value.span(),
                 self.field_of("type"),
                 format!("expected a string, one of {names}"),
@@ -101,7 +102,7 @@ impl<'a> Section<'a> {
             )
         };
         Err(Problem::new(
-            ErrorKind::Unsupported,
+            K::UNSUPPORTED,
             value.span(),
             self.field_of("type"),
             message,
@@ -109,7 +110,7 @@ impl<'a> Section<'a> {
     }
 
     /// Rejects any key not in `allowed`, pointing at the key.
-    pub fn check_fields(&self, allowed: &[&str]) -> Result<(), Problem> {
+    pub fn check_fields<K: Kind>(&self, allowed: &[&str]) -> Result<(), Problem<K>> {
         for key in self.entries.keys() {
             let name = key.get_ref();
             if !allowed.contains(&name.as_str()) {
@@ -119,7 +120,7 @@ impl<'a> Section<'a> {
                     _ => format!("expected one of {}", quoted_list(allowed.iter().copied())),
                 };
                 return Err(Problem::new(
-                    ErrorKind::Schema,
+                    K::SCHEMA,
                     key.span(),
                     &self.field,
                     format!("unknown field `{name}`, {expected}"),
@@ -133,7 +134,7 @@ impl<'a> Section<'a> {
     ///
     /// Errors are located at the value of the field they concern, or at the
     /// table for a missing field.
-    pub fn deserialize<T: DeserializeOwned>(&self, skip: &[&str]) -> Result<T, Problem> {
+    pub fn deserialize<T: DeserializeOwned, K: Kind>(&self, skip: &[&str]) -> Result<T, Problem<K>> {
         let table: toml::Table = self
             .entries
             .iter()
@@ -151,8 +152,8 @@ impl<'a> Section<'a> {
     }
 }
 
-/// `` `a`, `b`, `c` ``
-pub(crate) fn quoted_list<'s>(names: impl Iterator<Item = &'s str>) -> String {
+/// `` `a`, `b`, `c` ``, for messages.
+pub fn quoted_list<'s>(names: impl Iterator<Item = &'s str>) -> String {
     names
         .map(|n| format!("`{n}`"))
         .collect::<Vec<_>>()

@@ -6,13 +6,13 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use crate::error::{ErrorKind, Problem};
 use crate::section::Section;
+use crate::{Kind, Problem};
 
 /// `raw` made absolute against `base` (an absolute folder), with `.`
 /// segments dropped. `..` is kept: removing it lexically would be wrong
 /// across symlinks.
-pub(crate) fn resolve(base: &Path, raw: &str) -> PathBuf {
+pub fn resolve(base: &Path, raw: &str) -> PathBuf {
     let joined = base.join(raw);
     joined
         .components()
@@ -22,16 +22,16 @@ pub(crate) fn resolve(base: &Path, raw: &str) -> PathBuf {
 
 /// Resolves the optional path field `key` of `section`; an empty path is an
 /// error located at the value.
-pub(crate) fn resolve_field(
+pub fn resolve_field<K: Kind>(
     section: &Section<'_>,
     key: &str,
     raw: Option<String>,
     base: &Path,
-) -> Result<Option<PathBuf>, Problem> {
+) -> Result<Option<PathBuf>, Problem<K>> {
     match raw {
         None => Ok(None),
         Some(raw) if raw.trim().is_empty() => Err(Problem::new(
-            ErrorKind::Invalid,
+            K::INVALID,
             section
                 .value_span(key)
                 .unwrap_or_else(|| section.span.clone()),
@@ -40,6 +40,19 @@ pub(crate) fn resolve_field(
         )),
         Some(raw) => Ok(Some(resolve(base, &raw))),
     }
+}
+
+/// A table whose only field besides `type` is an optional file `path`
+/// (Spin's `type = "spin"` key-value stores and SQLite databases): the
+/// path, resolved against `base`.
+pub fn path_only<K: Kind>(section: &Section<'_>, base: &Path) -> Result<Option<PathBuf>, Problem<K>> {
+    #[derive(serde::Deserialize)]
+    struct PathFields {
+        path: Option<String>,
+    }
+    section.check_fields(&["type", "path"])?;
+    let fields: PathFields = section.deserialize(&["type"])?;
+    resolve_field(section, "path", fields.path, base)
 }
 
 #[cfg(test)]
