@@ -71,8 +71,7 @@ impl Default for CapabilityOptions {
             runtime_config: RuntimeConfig::default(),
             cli_variables: Vec::new(),
             dotenv_path: None,
-            postgres: Arc::new(crate::postgres::AppState::new(DEFAULT_MAX_RESULT_BYTES)),
-            mysql: Arc::new(crate::mysql::AppState::new(DEFAULT_MAX_RESULT_BYTES)),
+            max_result_bytes: DEFAULT_MAX_RESULT_BYTES,
         }
     }
 }
