@@ -111,3 +111,45 @@ impl HostState {
         Ok(self.table.get(handle)?.0.clone())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use crate::{AppCapabilities, CapabilityOptions};
+
+    const MANIFEST: &str = r#"spin_manifest_version = 2
+[application]
+name = "app"
+[[trigger.http]]
+route = "/a"
+component = "a"
+[[trigger.http]]
+route = "/b"
+component = "b"
+[component.a]
+source = "a.wasm"
+[component.b]
+source = "b.wasm"
+"#;
+
+    async fn app() -> AppCapabilities {
+        let manifest = kiln_manifest::parse_str(MANIFEST, std::path::Path::new("spin.toml")).unwrap();
+        AppCapabilities::new(&manifest, CapabilityOptions::default()).await.unwrap()
+    }
+
+    /// Each app owns its PostgreSQL and MySQL pools (no process-wide pool):
+    /// two apps never share one, while one app's components do.
+    #[tokio::test]
+    async fn two_apps_get_separate_pools() {
+        let manifest = kiln_manifest::parse_str(MANIFEST, std::path::Path::new("spin.toml")).unwrap();
+        let (a, b) = (&manifest.components["a"], &manifest.components["b"]);
+        let (first, second) = (app().await, app().await);
+        let (first_a, first_b, second_a) = (first.for_component(a), first.for_component(b), second.for_component(a));
+        assert!(Arc::ptr_eq(&first_a.postgres, &first_b.postgres));
+        assert!(Arc::ptr_eq(&first_a.mysql, &first_b.mysql));
+        assert!(!Arc::ptr_eq(&first_a.postgres, &second_a.postgres));
+        assert!(!Arc::ptr_eq(&first_a.mysql, &second_a.mysql));
+        assert!(!std::ptr::eq(first_a.postgres.pool(), second_a.postgres.pool()));
+    }
+}
