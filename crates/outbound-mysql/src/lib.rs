@@ -62,25 +62,7 @@ pub use kiln_result_budget::DEFAULT_MAX_RESULT_BYTES;
 use kiln_result_budget::{HostSize, ResultBudget};
 
 /// A MySQL operation's failure, shaped like the interface's `error` variant.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum Error {
-    /// The address is invalid, or the server could not be reached or
-    /// refused the login.
-    #[error("connection failed: {0}")]
-    ConnectionFailed(String),
-    /// A parameter cannot be sent.
-    #[error("bad parameter: {0}")]
-    BadParameter(String),
-    /// The statement failed.
-    #[error("query failed: {0}")]
-    QueryFailed(String),
-    /// A returned value cannot be converted.
-    #[error("value conversion failed: {0}")]
-    ValueConversionFailed(String),
-    /// Anything else.
-    #[error("{0}")]
-    Other(String),
-}
+pub type Error = kiln_rdbms::Error;
 
 /// A value: a query parameter or a column of a returned row.
 #[derive(Debug, Clone, PartialEq)]
@@ -151,22 +133,10 @@ pub enum DataType {
 }
 
 /// A result column: its name and type.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Column {
-    /// The column name.
-    pub name: String,
-    /// Its type.
-    pub data_type: DataType,
-}
+pub type Column = kiln_rdbms::Column<DataType>;
 
 /// What a query returned.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct RowSet {
-    /// The result columns.
-    pub columns: Vec<Column>,
-    /// The rows, each with one value per column.
-    pub rows: Vec<Vec<Value>>,
-}
+pub type RowSet = kiln_rdbms::RowSet<Value, DataType>;
 
 /// An open connection to a MySQL server.
 #[async_trait]

@@ -35,53 +35,34 @@ impl std::fmt::Display for QueryError {
     }
 }
 
-/// A PostgreSQL operation's failure.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum Error {
-    /// The address is invalid, not allowed, or the server could not be
-    /// reached or refused the login.
-    #[error("connection failed: {0}")]
-    ConnectionFailed(String),
-    /// A parameter cannot be sent to PostgreSQL.
-    #[error("bad parameter: {0}")]
-    BadParameter(String),
-    /// The statement failed.
-    #[error("query failed: {0}")]
-    QueryFailed(QueryError),
-    /// A returned value cannot be converted.
-    #[error("value conversion failed: {0}")]
-    ValueConversionFailed(String),
-    /// Anything else.
-    #[error("{0}")]
-    Other(String),
-}
+/// A PostgreSQL operation's failure; a failed statement carries a
+/// [`QueryError`].
+pub type Error = kiln_rdbms::Error<QueryError>;
 
-impl Error {
-    /// The error of a failed statement, structured when PostgreSQL sent one.
-    pub(crate) fn query(err: &tokio_postgres::Error) -> Self {
-        let Some(db) = err.as_db_error() else {
-            return Error::QueryFailed(QueryError::Text(err.to_string()));
-        };
-        let mut extras = Vec::new();
-        let mut extra = |name: &str, value: Option<&str>| {
-            if let Some(value) = value {
-                extras.push((name.to_string(), value.to_string()));
-            }
-        };
-        extra("hint", db.hint());
-        extra("schema", db.schema());
-        extra("table", db.table());
-        extra("column", db.column());
-        extra("datatype", db.datatype());
-        extra("constraint", db.constraint());
-        extra("where", db.where_());
-        Error::QueryFailed(QueryError::Db(Box::new(DbError {
-            as_text: db.to_string(),
-            severity: db.severity().to_string(),
-            code: db.code().code().to_string(),
-            message: db.message().to_string(),
-            detail: db.detail().map(str::to_string),
-            extras,
-        })))
-    }
+/// The error of a failed statement, structured when PostgreSQL sent one.
+pub(crate) fn query(err: &tokio_postgres::Error) -> Error {
+    let Some(db) = err.as_db_error() else {
+        return Error::QueryFailed(QueryError::Text(err.to_string()));
+    };
+    let mut extras = Vec::new();
+    let mut extra = |name: &str, value: Option<&str>| {
+        if let Some(value) = value {
+            extras.push((name.to_string(), value.to_string()));
+        }
+    };
+    extra("hint", db.hint());
+    extra("schema", db.schema());
+    extra("table", db.table());
+    extra("column", db.column());
+    extra("datatype", db.datatype());
+    extra("constraint", db.constraint());
+    extra("where", db.where_());
+    Error::QueryFailed(QueryError::Db(Box::new(DbError {
+        as_text: db.to_string(),
+        severity: db.severity().to_string(),
+        code: db.code().code().to_string(),
+        message: db.message().to_string(),
+        detail: db.detail().map(str::to_string),
+        extras,
+    })))
 }

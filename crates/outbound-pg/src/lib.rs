@@ -315,7 +315,7 @@ fn statement_error(err: &tokio_postgres::Error) -> Error {
         let detail = std::error::Error::source(err).map(ToString::to_string).unwrap_or_default();
         return Error::BadParameter(format!("{text}: {detail}"));
     }
-    Error::query(err)
+    error::query(err)
 }
 
 #[async_trait]
@@ -348,7 +348,7 @@ impl PgConnection {
     }
 
     async fn query_rows(&self, client: &Client, statement: &str, params: &[Param]) -> Result<RowSet, Error> {
-        let prepared = client.prepare(statement).await.map_err(|e| Error::query(&e))?;
+        let prepared = client.prepare(statement).await.map_err(|e| error::query(&e))?;
         let columns = prepared
             .columns()
             .iter()

@@ -139,19 +139,7 @@ pub enum DataType {
 }
 
 /// A result column: its name and type.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Column {
-    /// The column name.
-    pub name: String,
-    /// Its type.
-    pub data_type: DataType,
-}
+pub type Column = kiln_rdbms::Column<DataType>;
 
 /// What a query returned.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct RowSet {
-    /// The result columns.
-    pub columns: Vec<Column>,
-    /// The rows, each with one value per column.
-    pub rows: Vec<Vec<Value>>,
-}
+pub type RowSet = kiln_rdbms::RowSet<Value, DataType>;

@@ -84,7 +84,8 @@ pub struct AppCapabilities {
     variables: Arc<Resolver>,
     outbound: HashMap<String, Arc<OutboundPolicy>>,
     in_process: kiln_outbound_http::InProcessSlot,
-    max_result_bytes: usize,
+    postgres: Arc<crate::postgres::AppState>,
+    mysql: Arc<crate::mysql::AppState>,
 }
 
 impl AppCapabilities {
@@ -115,7 +116,8 @@ impl AppCapabilities {
             variables: resolver,
             outbound,
             in_process: Default::default(),
-            max_result_bytes,
+            postgres: Arc::new(crate::postgres::AppState::new(max_result_bytes)),
+            mysql: Arc::new(crate::mysql::AppState::new(max_result_bytes)),
         })
     }
 
@@ -150,7 +152,8 @@ impl AppCapabilities {
             variables: self.variables.clone(),
             outbound: self.outbound.get(&component.id).cloned().unwrap_or_default(),
             in_process: self.in_process.clone(),
-            max_result_bytes: self.max_result_bytes,
+            postgres: self.postgres.clone(),
+            mysql: self.mysql.clone(),
         })
     }
 }
@@ -273,9 +276,11 @@ pub struct ComponentCapabilities {
     pub outbound: Arc<OutboundPolicy>,
     /// The app's in-process HTTP dispatcher, once a trigger installed it.
     pub in_process: kiln_outbound_http::InProcessSlot,
-    /// Most bytes of one PostgreSQL or MySQL result set the host buffers
-    /// (SQLite's cap lives in its [`DatabaseManager`]).
-    pub max_result_bytes: usize,
+    /// The app's PostgreSQL pools and result cap (SQLite's cap lives in its
+    /// [`DatabaseManager`]).
+    pub postgres: Arc<crate::postgres::AppState>,
+    /// The app's MySQL pools and result cap.
+    pub mysql: Arc<crate::mysql::AppState>,
 }
 
 impl ComponentCapabilities {
@@ -288,7 +293,8 @@ impl ComponentCapabilities {
             variables: Arc::new(Resolver::new(&IndexMap::new(), Vec::new())),
             outbound: Arc::new(OutboundPolicy::deny_all()),
             in_process: Default::default(),
-            max_result_bytes: DEFAULT_MAX_RESULT_BYTES,
+            postgres: Arc::new(crate::postgres::AppState::new(DEFAULT_MAX_RESULT_BYTES)),
+            mysql: Arc::new(crate::mysql::AppState::new(DEFAULT_MAX_RESULT_BYTES)),
         }
     }
 }

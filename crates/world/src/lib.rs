@@ -17,12 +17,12 @@
 //!   over the same backends and handles — a key a Spin 2 guest set is read
 //!   by a Preview 3 guest — and kept apart because they reach the store
 //!   through an `Accessor` rather than `&mut HostState`.
-//! * [`rdbms`] implements outbound PostgreSQL (Spin 1, Spin 2,
-//!   `spin:postgres@3.0.0` and `@4.0.0`; Preview 3 `@4.2.0`, with TLS CA
-//!   roots, in [`postgres_p3`]) and MySQL (Spin 1, Spin 2; Preview 3
-//!   `spin:mysql/mysql@3.0.0` in [`mysql_p3`]) over
-//!   `kiln-outbound-pg` and `kiln-outbound-mysql`, for addresses the
-//!   component's `allowed_outbound_hosts` grants.
+//! * [`postgres`] implements outbound PostgreSQL (Spin 1, Spin 2,
+//!   `spin:postgres@3.0.0`, `@4.0.0` and Preview 3 `@4.2.0` with TLS CA
+//!   roots) and [`mysql`] outbound MySQL (Spin 1, Spin 2, Preview 3
+//!   `spin:mysql/mysql@3.0.0`) over `kiln-outbound-pg` and
+//!   `kiln-outbound-mysql`, one module per interface version, with pools
+//!   per app; [`rdbms_common`] holds what they share.
 //! * [`mqtt`] and [`mqtt_p3`] implement outbound MQTT (Spin 2
 //!   `fermyon:spin/mqtt@2.0.0`, Preview 3 `spin:mqtt/mqtt@3.0.0`) over
 //!   `kiln-outbound-mqtt`'s cached broker sessions, for brokers the
@@ -48,11 +48,11 @@ pub mod key_value_p3;
 pub mod linker;
 pub mod mqtt;
 pub mod mqtt_p3;
-pub mod mysql_p3;
+pub mod mysql;
 pub mod outbound_http;
 pub mod p3;
-pub mod postgres_p3;
-pub mod rdbms;
+pub mod postgres;
+pub mod rdbms_common;
 pub mod redis;
 pub mod redis_p3;
 pub mod spin_inbound;

@@ -30,15 +30,15 @@ pub fn base_linker(engine: &Engine) -> wasmtime::Result<Linker<HostState>> {
     crate::key_value_p3::add_to_linker(&mut linker)?;
     crate::sqlite::add_to_linker(&mut linker)?;
     crate::outbound_http::add_to_linker(&mut linker)?;
-    crate::rdbms::add_to_linker(&mut linker)?;
+    crate::rdbms_common::add_types_to_linker(&mut linker)?;
+    crate::postgres::add_to_linker(&mut linker)?;
+    crate::mysql::add_to_linker(&mut linker)?;
     crate::variables::add_to_linker(&mut linker)?;
     crate::variables_p3::add_to_linker(&mut linker)?;
     crate::mqtt::add_to_linker(&mut linker)?;
     crate::mqtt_p3::add_to_linker(&mut linker)?;
     crate::redis::add_to_linker(&mut linker)?;
     crate::redis_p3::add_to_linker(&mut linker)?;
-    crate::mysql_p3::add_to_linker(&mut linker)?;
-    crate::postgres_p3::add_to_linker(&mut linker)?;
     Ok(linker)
 }
 
@@ -85,15 +85,15 @@ fn is_capability(import: &str) -> bool {
         crate::key_value_p3::INTERFACES,
         crate::sqlite::INTERFACES,
         crate::outbound_http::INTERFACES,
-        crate::rdbms::INTERFACES,
+        crate::rdbms_common::TYPE_INTERFACES,
+        crate::postgres::INTERFACES,
+        crate::mysql::INTERFACES,
         crate::variables::INTERFACES,
         crate::variables_p3::INTERFACES,
         crate::mqtt::INTERFACES,
         crate::mqtt_p3::INTERFACES,
         crate::redis::INTERFACES,
         crate::redis_p3::INTERFACES,
-        crate::mysql_p3::INTERFACES,
-        crate::postgres_p3::INTERFACES,
     ]
     .concat()
     .iter()

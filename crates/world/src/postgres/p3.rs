@@ -6,9 +6,9 @@
 //! `async func`s are concurrent host functions: each reaches the
 //! [`HostState`] only inside short [`Accessor::with`] calls and awaits the
 //! server with the store released. The plain functions block their caller,
-//! as in 4.0.0. Everything else is [`crate::rdbms`]'s: the same grant check
+//! as in 4.0.0. Everything else is [`super`]'s: the same grant check
 //! (a host `allowed_outbound_hosts` does not list is `connection-failed`),
-//! the same process-wide pool, the same connection handles and the same
+//! the same per-app pool, the same connection handles and the same
 //! value conversions.
 //!
 //! `query-async` answers with the columns, a stream of rows and a future of
@@ -21,7 +21,7 @@ use std::sync::Arc;
 use kiln_outbound_pg as pg;
 use wasmtime::component::{Accessor, FutureReader, HasSelf, Linker, Resource, StreamReader};
 
-use crate::rdbms::PgConnectionHandle;
+use super::PgConnectionHandle;
 use crate::HostState;
 
 mod bindings {
@@ -30,8 +30,8 @@ mod bindings {
         world: "kiln:host/postgres-p3",
         imports: { default: async | trappable },
         with: {
-            "spin:postgres/postgres.connection": crate::rdbms::PgConnectionHandle,
-            "spin:postgres/postgres.connection-builder": super::ConnectionBuilderHandle,
+            "spin:postgres/postgres.connection": crate::postgres::PgConnectionHandle,
+            "spin:postgres/postgres.connection-builder": crate::postgres::p3::ConnectionBuilderHandle,
         },
     });
 }
@@ -40,15 +40,12 @@ use bindings::spin::postgres4_2_0::postgres as v4;
 
 /// The 4.2.0 conversions (the same code as 4.0.0's, for 4.2.0's types).
 mod convert {
-    crate::rdbms::pg_v4_conversions!(crate::postgres_p3::bindings::spin::postgres4_2_0::postgres);
+    super::super::pg_v4_conversions!(crate::postgres::p3::bindings::spin::postgres4_2_0::postgres);
 }
 use convert::{pg_param_v4 as param, pg_type_v4 as data_type, pg_value_v4 as value};
 
-/// The interfaces this module defines, as the component model names them.
-pub(crate) const INTERFACES: &[&str] = &["spin:postgres/postgres@4.2.0"];
-
 /// Adds `spin:postgres/postgres@4.2.0` to `linker`.
-pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+pub(super) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     bindings::PostgresP3::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)
 }
 
@@ -58,7 +55,7 @@ pub struct ConnectionBuilderHandle {
     ca_root: Option<String>,
 }
 
-type Trappable<T> = wasmtime::Result<T>;
+use crate::rdbms_common::Trappable;
 type Outcome<T> = Trappable<Result<T, v4::Error>>;
 
 /// What `query-async` answers with: columns, rows, and the outcome.
@@ -100,15 +97,15 @@ async fn open<T>(
     address: &str,
     ca_root: Option<&str>,
 ) -> Outcome<Resource<PgConnectionHandle>> {
-    let (policy, component, max_result_bytes) = accessor.with(|mut access| {
+    let (caps, component) = accessor.with(|mut access| {
         let state = access.get();
-        (state.caps.outbound.clone(), state.component_id.clone(), state.caps.max_result_bytes)
+        (state.caps.clone(), state.component_id.clone())
     });
-    if let Err(err) = crate::rdbms::pg_allowed(&policy, address).await {
+    if let Err(err) = super::allowed(&caps.outbound, address).await {
         tracing::info!(%component, "outbound PostgreSQL denied or malformed address: {err}");
         return Ok(Err(err.into()));
     }
-    let connection = match crate::rdbms::pg_pooled(address, ca_root, max_result_bytes).await {
+    let connection = match caps.postgres.pooled(address, ca_root).await {
         Ok(connection) => connection,
         Err(err) => {
             tracing::debug!(%component, error = %err, "PostgreSQL open failed");
