@@ -14,6 +14,8 @@ use kiln_runtime_config::{KeyValueStoreConfig, RuntimeConfig, SqliteDatabaseConf
 use kiln_sqlite::{ComponentDatabases, DatabaseManager};
 use kiln_variables::{EnvProvider, Provider, Resolver, StaticProvider};
 
+use crate::clients::OutboundClients;
+
 /// The label of the store and the database every app has.
 pub const DEFAULT_LABEL: &str = "default";
 /// The default key-value store's file in the state folder (Spin's name).
@@ -31,6 +33,9 @@ pub enum CapabilityError {
     /// A variables provider from the runtime configuration could not be made.
     #[error("variables provider: {0}")]
     Provider(String),
+    /// The `[outbound_http]` runtime config cannot be applied.
+    #[error(transparent)]
+    OutboundHttp(#[from] kiln_outbound_http::HttpConfigError),
     /// A component's `allowed_outbound_hosts` entry is invalid once its
     /// templates are resolved, or a template could not be resolved.
     #[error("component `{component}`: {message}")]
@@ -84,6 +89,7 @@ pub struct AppCapabilities {
     variables: Arc<Resolver>,
     outbound: HashMap<String, Arc<OutboundPolicy>>,
     in_process: kiln_outbound_http::InProcessSlot,
+    clients: OutboundClients,
     max_result_bytes: usize,
 }
 
@@ -101,6 +107,7 @@ impl AppCapabilities {
         }
         resolver.validate().await?;
         let resolver = Arc::new(resolver);
+        let clients = OutboundClients::new(runtime_config.outbound_http.as_ref())?;
         let blocked = Arc::new(kiln_outbound_networking::BlockedNetworks::new(runtime_config.block_networks.clone()));
         let mut outbound = HashMap::new();
         for (id, component) in &manifest.components {
@@ -115,6 +122,7 @@ impl AppCapabilities {
             variables: resolver,
             outbound,
             in_process: Default::default(),
+            clients,
             max_result_bytes,
         })
     }
@@ -150,6 +158,7 @@ impl AppCapabilities {
             variables: self.variables.clone(),
             outbound: self.outbound.get(&component.id).cloned().unwrap_or_default(),
             in_process: self.in_process.clone(),
+            clients: self.clients.clone(),
             max_result_bytes: self.max_result_bytes,
         })
     }
@@ -284,6 +293,8 @@ pub struct ComponentCapabilities {
     pub outbound: Arc<OutboundPolicy>,
     /// The app's in-process HTTP dispatcher, once a trigger installed it.
     pub in_process: kiln_outbound_http::InProcessSlot,
+    /// The app's outbound HTTP, Redis and MQTT clients.
+    pub clients: OutboundClients,
     /// Most bytes of one PostgreSQL or MySQL result set the host buffers
     /// (SQLite's cap lives in its [`DatabaseManager`]).
     pub max_result_bytes: usize,
@@ -299,6 +310,7 @@ impl ComponentCapabilities {
             variables: Arc::new(Resolver::new(&IndexMap::new(), Vec::new())),
             outbound: Arc::new(OutboundPolicy::deny_all()),
             in_process: Default::default(),
+            clients: OutboundClients::default(),
             max_result_bytes: DEFAULT_MAX_RESULT_BYTES,
         }
     }

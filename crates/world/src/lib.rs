@@ -43,6 +43,7 @@
 //!   console.
 
 pub mod capabilities;
+pub mod clients;
 pub mod key_value;
 pub mod key_value_p3;
 pub mod linker;
@@ -67,6 +68,7 @@ pub mod variables;
 pub mod variables_p3;
 
 pub use capabilities::{AppCapabilities, CapabilityError, CapabilityOptions, ComponentCapabilities};
+pub use clients::OutboundClients;
 
 pub use state::{HostState, HostStateBuilder};
 /// The in-process dispatcher a trigger installs for requests a guest sends
