@@ -56,6 +56,7 @@ pub mod postgres_p3;
 pub mod rdbms;
 pub mod redis;
 pub mod redis_p3;
+pub mod registry;
 pub mod spin_inbound;
 mod sockets;
 pub mod spin_inbound_redis;
