@@ -28,6 +28,8 @@
 //! a guest, and the world crate stays a thin layer of bindings.
 
 pub mod pool;
+#[cfg(test)]
+mod pool_tests;
 
 pub use pool::{HttpClientConfig, HttpClients, HttpConfigError};
 
