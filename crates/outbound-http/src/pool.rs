@@ -447,6 +447,21 @@ mod tests {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::TcpListener;
 
+    thread_local! {
+        /// One app's clients per test thread, so a test's requests share a pool.
+        static APP: Arc<HttpClients> = Arc::default();
+    }
+
+    /// Sends through this test's app clients.
+    async fn send(
+        request: http::Request<WasiBody>,
+        options: Option<RequestOptions>,
+        blocked: &Arc<BlockedNetworks>,
+    ) -> Result<http::Response<WasiBody>, Error> {
+        let clients = APP.with(Arc::clone);
+        clients.send(request, options, blocked).await
+    }
+
     fn get(url: &str) -> http::Request<WasiBody> {
         let body = http_body_util::Empty::<Bytes>::new().map_err(|never| match never {}).boxed_unsync();
         http::Request::get(url).body(body).unwrap()
