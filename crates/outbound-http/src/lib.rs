@@ -18,8 +18,9 @@
 //!   in-process request at hop `n` sends its own at hop `n + 1`, and one
 //!   beyond [`MAX_IN_PROCESS_HOPS`] fails with `loop-detected` instead of
 //!   recursing until memory runs out (see [`with_hops`]);
-//! * everything else allowed goes out through one process-wide pooled
-//!   client (see [`pool`]: HTTP/1.1, or HTTP/2 when HTTPS's ALPN picks it,
+//! * everything else allowed goes out through the app's pooled client
+//!   ([`HttpClients`], built per app from `[outbound_http]`: pooling on or
+//!   off, a cap on concurrent requests; see [`pool`]: HTTP/1.1, or HTTP/2 when HTTPS's ALPN picks it,
 //!   rustls with the webpki roots), connections reused across instances,
 //!   bodies streamed both ways, the guest's timeouts honoured.
 //!
@@ -27,6 +28,10 @@
 //! a guest, and the world crate stays a thin layer of bindings.
 
 pub mod pool;
+#[cfg(test)]
+mod pool_tests;
+
+pub use pool::{HttpClientConfig, HttpClients, HttpConfigError};
 
 use std::future::Future;
 use std::pin::Pin;
@@ -140,6 +145,8 @@ pub struct OutboundHttpHooks {
     policy: Arc<OutboundPolicy>,
     in_process: Option<Arc<dyn InProcessHttp>>,
     component: Arc<str>,
+    /// The app's network clients.
+    clients: Arc<HttpClients>,
     /// The in-process hop of the request this instance serves.
     hops: u32,
 }
@@ -154,14 +161,19 @@ impl OutboundHttpHooks {
     /// but capabilities that check synchronously (Redis, PostgreSQL, MySQL,
     /// MQTT) see the last rendering, which this keeps to about one per
     /// instance.
-    pub fn new(component: Arc<str>, policy: Arc<OutboundPolicy>, in_process: Option<Arc<dyn InProcessHttp>>) -> Self {
+    pub fn new(
+        component: Arc<str>,
+        policy: Arc<OutboundPolicy>,
+        in_process: Option<Arc<dyn InProcessHttp>>,
+        clients: Arc<HttpClients>,
+    ) -> Self {
         if policy.has_templates() {
             if let Ok(runtime) = tokio::runtime::Handle::try_current() {
                 let policy = policy.clone();
                 runtime.spawn(async move { policy.refresh().await });
             }
         }
-        Self { policy, in_process, component, hops: current_hops() }
+        Self { policy, in_process, component, clients, hops: current_hops() }
     }
 }
 
@@ -175,11 +187,12 @@ impl WasiHttpHooks for OutboundHttpHooks {
         let policy = self.policy.clone();
         let in_process = self.in_process.clone();
         let component = self.component.clone();
+        let clients = self.clients.clone();
         let hops = self.hops;
         Box::new(async move {
             // `{{ variable }}` entries are rendered afresh for every request.
             policy.refresh().await;
-            let response = send(&policy, in_process, &component, hops, request, options).await?;
+            let response = send(&policy, &clients, in_process, &component, hops, request, options).await?;
             // The pool's connections and in-process handlers are driven by
             // tasks of their own: nothing is left for the caller to drive.
             Ok((response, Box::new(async { Ok(()) }) as Box<dyn Future<Output = Result<(), Error>> + Send>))
@@ -190,6 +203,7 @@ impl WasiHttpHooks for OutboundHttpHooks {
 /// Checks `request` against `policy` and sends it where it goes.
 async fn send(
     policy: &OutboundPolicy,
+    clients: &HttpClients,
     in_process: Option<Arc<dyn InProcessHttp>>,
     component: &str,
     hops: u32,
@@ -202,7 +216,7 @@ async fn send(
     };
     tracing::debug!(component, url = %request.uri(), ?route, "outbound HTTP request");
     let target = match route {
-        Route::Network => return pool::send(request, options, policy.blocked_networks()).await,
+        Route::Network => return clients.send(request, options, policy.blocked_networks()).await,
         Route::InProcess(target) => target,
     };
     let Some(dispatcher) = in_process else {
@@ -284,7 +298,7 @@ mod tests {
             let me = self.me.get().cloned();
             Box::pin(with_hops(hops, async move {
                 // Built while serving, like an executor's store.
-                let mut hooks = OutboundHttpHooks::new("looper".into(), policy, me);
+                let mut hooks = OutboundHttpHooks::new("looper".into(), policy, me, Default::default());
                 let (response, _io) = Pin::from(hooks.send_request(get("/again"), None, Box::new(async { Ok(()) })))
                     .await?;
                 Ok(response)
@@ -308,7 +322,7 @@ mod tests {
         let dispatcher: Arc<dyn InProcessHttp> = looping.clone();
         let _ = looping.me.set(dispatcher.clone());
         // A client's request: hooks built outside any in-process request.
-        let mut hooks = OutboundHttpHooks::new("looper".into(), looping.policy.clone(), Some(dispatcher));
+        let mut hooks = OutboundHttpHooks::new("looper".into(), looping.policy.clone(), Some(dispatcher), Default::default());
         let result = Pin::from(hooks.send_request(get("/start"), None, Box::new(async { Ok(()) }))).await;
         assert!(matches!(result, Err(Error::LoopDetected)), "{:?}", result.map(|_| ()));
         assert_eq!(looping.deepest.load(std::sync::atomic::Ordering::SeqCst), MAX_IN_PROCESS_HOPS);

@@ -1,9 +1,9 @@
-//! The process-wide pooled client for network requests.
+//! Each app's pooled client for network requests ([`HttpClients`]).
 //!
 //! wasmtime-wasi-http's default sender opens a new TCP (and TLS) connection
 //! for every request; a guest instance lives for one request, so nothing it
-//! could keep would outlive it. One `hyper_util` legacy [`Client`] shared by
-//! every instance keeps idle connections per scheme and authority instead
+//! could keep would outlive it. One `hyper_util` legacy [`Client`] per app,
+//! shared by its instances, keeps idle connections per scheme and authority instead
 //! (HTTP/1.1, or HTTP/2 when TLS's ALPN picks it), while keeping the default
 //! sender's behaviour: the guest's `request-options` timeouts and the same
 //! [`Error`] values for connection, DNS and TLS failures, so guests see the
@@ -17,7 +17,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -56,9 +56,9 @@ tokio::task_local! {
     static ATTEMPT: Arc<Attempt>;
 }
 
-/// TLS for every outbound connection: the platform's roots (webpki), ALPN
-/// `h2` and `http/1.1`.
-static TLS: LazyLock<Option<tokio_rustls::TlsConnector>> = LazyLock::new(|| {
+/// TLS for an app's outbound connections: the platform's roots (webpki),
+/// ALPN `h2` and `http/1.1`.
+fn tls_connector() -> Option<tokio_rustls::TlsConnector> {
     let tls = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
         .with_safe_default_protocol_versions()
         .map(|b| {
@@ -75,33 +75,109 @@ static TLS: LazyLock<Option<tokio_rustls::TlsConnector>> = LazyLock::new(|| {
             None
         }
     }
-});
-
-/// The pooled clients guest requests on the network go through: one per
-/// distinct `block_networks` list (in practice one), so a connection opened
-/// under a laxer list is never reused under a stricter one.
-static CLIENTS: LazyLock<Mutex<HashMap<String, Client<Connector, WasiBody>>>> = LazyLock::new(Mutex::default);
-
-fn client(blocked: &Arc<BlockedNetworks>) -> Client<Connector, WasiBody> {
-    lock(&CLIENTS)
-        .entry(blocked.key())
-        .or_insert_with(|| {
-            Client::builder(TokioExecutor::new())
-                .timer(TokioTimer::new())
-                .pool_timer(TokioTimer::new())
-                .pool_idle_timeout(IDLE_TIMEOUT)
-                .pool_max_idle_per_host(MAX_IDLE_PER_HOST)
-                .build(Connector { tls: TLS.clone(), blocked: blocked.clone() })
-        })
-        .clone()
 }
 
-/// Sends `request` (an absolute URI the policy already allowed) through the
-/// pool, honouring the guest's `options`.
-pub(crate) async fn send(
+/// An app's `[outbound_http]` runtime config, as Spin reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HttpClientConfig {
+    /// Whether idle connections are kept and reused (Spin's default: yes).
+    pub connection_pooling: bool,
+    /// The most outbound requests of the app in flight at once (sent and
+    /// waiting for their response head); `None` for no limit. Never 0:
+    /// [`HttpClients::new`] refuses it.
+    pub max_concurrent_requests: Option<usize>,
+}
+
+impl Default for HttpClientConfig {
+    fn default() -> Self {
+        Self { connection_pooling: true, max_concurrent_requests: None }
+    }
+}
+
+/// Why an `[outbound_http]` config cannot be applied.
+#[derive(Debug, thiserror::Error)]
+pub enum HttpConfigError {
+    /// `max_concurrent_requests = 0` would let no request through.
+    #[error("[outbound_http] max_concurrent_requests must be at least 1 (leave it out for no limit)")]
+    ZeroConcurrency,
+}
+
+/// One app's outbound HTTP clients: built with the app, dropped with it, so
+/// two apps in one process share no connections, TLS state or limits.
+pub struct HttpClients {
+    /// One pooled client per distinct `block_networks` list (in practice
+    /// one), so a connection opened under a laxer list is never reused
+    /// under a stricter one.
+    clients: Mutex<HashMap<String, Client<Connector, WasiBody>>>,
+    tls: Option<tokio_rustls::TlsConnector>,
+    pooling: bool,
+    limit: Option<Arc<tokio::sync::Semaphore>>,
+}
+
+impl Default for HttpClients {
+    fn default() -> Self {
+        Self::with_config(HttpClientConfig::default())
+    }
+}
+
+impl HttpClients {
+    /// Clients applying `config`; `max_concurrent_requests = 0` is refused.
+    pub fn new(config: HttpClientConfig) -> Result<Self, HttpConfigError> {
+        if config.max_concurrent_requests == Some(0) {
+            return Err(HttpConfigError::ZeroConcurrency);
+        }
+        Ok(Self::with_config(config))
+    }
+
+    fn with_config(config: HttpClientConfig) -> Self {
+        Self {
+            clients: Mutex::default(),
+            tls: tls_connector(),
+            pooling: config.connection_pooling,
+            limit: config.max_concurrent_requests.map(|n| Arc::new(tokio::sync::Semaphore::new(n))),
+        }
+    }
+
+    fn client(&self, blocked: &Arc<BlockedNetworks>) -> Client<Connector, WasiBody> {
+        // Without pooling no connection is kept idle: each request opens its own.
+        let max_idle = if self.pooling { MAX_IDLE_PER_HOST } else { 0 };
+        lock(&self.clients)
+            .entry(blocked.key())
+            .or_insert_with(|| {
+                Client::builder(TokioExecutor::new())
+                    .timer(TokioTimer::new())
+                    .pool_timer(TokioTimer::new())
+                    .pool_idle_timeout(IDLE_TIMEOUT)
+                    .pool_max_idle_per_host(max_idle)
+                    .build(Connector { tls: self.tls.clone(), blocked: blocked.clone() })
+            })
+            .clone()
+    }
+
+    /// Sends `request` (an absolute URI the policy already allowed) through
+    /// the app's pool, honouring the guest's `options`; with
+    /// `max_concurrent_requests` set, waits for a free slot first and holds
+    /// it until the response head arrives.
+    pub(crate) async fn send(
+        &self,
+        request: http::Request<WasiBody>,
+        options: Option<RequestOptions>,
+        blocked: &Arc<BlockedNetworks>,
+    ) -> Result<http::Response<WasiBody>, Error> {
+        let _permit = match &self.limit {
+            // The semaphore is never closed; a closed one would mean no limit.
+            Some(limit) => limit.clone().acquire_owned().await.ok(),
+            None => None,
+        };
+        send(self.client(blocked), request, options).await
+    }
+}
+
+/// Sends `request` through `client`, honouring the guest's `options`.
+async fn send(
+    client: Client<Connector, WasiBody>,
     request: http::Request<WasiBody>,
     options: Option<RequestOptions>,
-    blocked: &Arc<BlockedNetworks>,
 ) -> Result<http::Response<WasiBody>, Error> {
     let uri = request.uri();
     if uri.authority().is_none() {
@@ -120,7 +196,7 @@ pub(crate) async fn send(
         error: Mutex::new(None),
     });
     let started = Instant::now();
-    let response = ATTEMPT.scope(attempt.clone(), client(blocked).request(request));
+    let response = ATTEMPT.scope(attempt.clone(), client.request(request));
     tokio::pin!(response);
     // The first-byte timeout counts from when a connection is ready: from
     // the start for a pooled one, after connecting for a new one (connecting
@@ -370,6 +446,21 @@ mod tests {
     use super::*;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::TcpListener;
+
+    thread_local! {
+        /// One app's clients per test thread, so a test's requests share a pool.
+        static APP: Arc<HttpClients> = Arc::default();
+    }
+
+    /// Sends through this test's app clients.
+    async fn send(
+        request: http::Request<WasiBody>,
+        options: Option<RequestOptions>,
+        blocked: &Arc<BlockedNetworks>,
+    ) -> Result<http::Response<WasiBody>, Error> {
+        let clients = APP.with(Arc::clone);
+        clients.send(request, options, blocked).await
+    }
 
     fn get(url: &str) -> http::Request<WasiBody> {
         let body = http_body_util::Empty::<Bytes>::new().map_err(|never| match never {}).boxed_unsync();

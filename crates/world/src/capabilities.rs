@@ -14,6 +14,8 @@ use kiln_runtime_config::{KeyValueStoreConfig, RuntimeConfig, SqliteDatabaseConf
 use kiln_sqlite::{ComponentDatabases, DatabaseManager};
 use kiln_variables::{EnvProvider, Provider, Resolver, StaticProvider};
 
+use crate::clients::OutboundClients;
+
 /// The label of the store and the database every app has.
 pub const DEFAULT_LABEL: &str = "default";
 /// The default key-value store's file in the state folder (Spin's name).
@@ -31,6 +33,9 @@ pub enum CapabilityError {
     /// A variables provider from the runtime configuration could not be made.
     #[error("variables provider: {0}")]
     Provider(String),
+    /// The `[outbound_http]` runtime config cannot be applied.
+    #[error(transparent)]
+    OutboundHttp(#[from] kiln_outbound_http::HttpConfigError),
     /// A component's `allowed_outbound_hosts` entry is invalid once its
     /// templates are resolved, or a template could not be resolved.
     #[error("component `{component}`: {message}")]
@@ -86,6 +91,7 @@ pub struct AppCapabilities {
     in_process: kiln_outbound_http::InProcessSlot,
     postgres: Arc<crate::postgres::AppState>,
     mysql: Arc<crate::mysql::AppState>,
+    clients: OutboundClients,
 }
 
 impl AppCapabilities {
@@ -102,6 +108,7 @@ impl AppCapabilities {
         }
         resolver.validate().await?;
         let resolver = Arc::new(resolver);
+        let clients = OutboundClients::new(runtime_config.outbound_http.as_ref())?;
         let blocked = Arc::new(kiln_outbound_networking::BlockedNetworks::new(runtime_config.block_networks.clone()));
         let mut outbound = HashMap::new();
         for (id, component) in &manifest.components {
@@ -118,6 +125,7 @@ impl AppCapabilities {
             in_process: Default::default(),
             postgres: Arc::new(crate::postgres::AppState::new(max_result_bytes)),
             mysql: Arc::new(crate::mysql::AppState::new(max_result_bytes)),
+            clients,
         })
     }
 
@@ -154,6 +162,7 @@ impl AppCapabilities {
             in_process: self.in_process.clone(),
             postgres: self.postgres.clone(),
             mysql: self.mysql.clone(),
+            clients: self.clients.clone(),
         })
     }
 }
@@ -281,6 +290,8 @@ pub struct ComponentCapabilities {
     pub postgres: Arc<crate::postgres::AppState>,
     /// The app's MySQL pools and result cap.
     pub mysql: Arc<crate::mysql::AppState>,
+    /// The app's outbound HTTP, Redis and MQTT clients.
+    pub clients: OutboundClients,
 }
 
 impl ComponentCapabilities {
@@ -295,6 +306,7 @@ impl ComponentCapabilities {
             in_process: Default::default(),
             postgres: Arc::new(crate::postgres::AppState::new(DEFAULT_MAX_RESULT_BYTES)),
             mysql: Arc::new(crate::mysql::AppState::new(DEFAULT_MAX_RESULT_BYTES)),
+            clients: OutboundClients::default(),
         }
     }
 }

@@ -43,6 +43,7 @@
 //!   console.
 
 pub mod capabilities;
+pub mod clients;
 pub mod key_value;
 pub mod key_value_p3;
 pub mod linker;
@@ -55,6 +56,7 @@ pub mod postgres;
 pub mod rdbms_common;
 pub mod redis;
 pub mod redis_p3;
+pub mod registry;
 pub mod spin_inbound;
 mod sockets;
 pub mod spin_inbound_redis;
@@ -67,6 +69,7 @@ pub mod variables;
 pub mod variables_p3;
 
 pub use capabilities::{AppCapabilities, CapabilityError, CapabilityOptions, ComponentCapabilities};
+pub use clients::OutboundClients;
 
 pub use state::{HostState, HostStateBuilder};
 /// The in-process dispatcher a trigger installs for requests a guest sends

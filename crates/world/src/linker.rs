@@ -18,27 +18,17 @@ const NATIVE_PACKAGES: &[&str] = &[
 ];
 
 /// Builds the base linker: WASI 0.2 plus `wasi:http`, beside them the WASI
-/// 0.3 interfaces plus `wasi:http@0.3` (see [`crate::p3`]), and Spin's
-/// key-value, SQLite and variables interfaces in every version (Preview 3's
-/// `async func` ones included).
+/// 0.3 interfaces plus `wasi:http@0.3` (see [`crate::p3`]), and every
+/// capability of [`crate::registry::CAPABILITIES`] in every version
+/// (Preview 3's `async func` ones included).
 pub fn base_linker(engine: &Engine) -> wasmtime::Result<Linker<HostState>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
     crate::p3::add_to_linker(&mut linker)?;
-    crate::key_value::add_to_linker(&mut linker)?;
-    crate::key_value_p3::add_to_linker(&mut linker)?;
-    crate::sqlite::add_to_linker(&mut linker)?;
-    crate::outbound_http::add_to_linker(&mut linker)?;
-    crate::rdbms_common::add_types_to_linker(&mut linker)?;
-    crate::postgres::add_to_linker(&mut linker)?;
-    crate::mysql::add_to_linker(&mut linker)?;
-    crate::variables::add_to_linker(&mut linker)?;
-    crate::variables_p3::add_to_linker(&mut linker)?;
-    crate::mqtt::add_to_linker(&mut linker)?;
-    crate::mqtt_p3::add_to_linker(&mut linker)?;
-    crate::redis::add_to_linker(&mut linker)?;
-    crate::redis_p3::add_to_linker(&mut linker)?;
+    for capability in crate::registry::CAPABILITIES {
+        (capability.add_to_linker)(&mut linker)?;
+    }
     Ok(linker)
 }
 
@@ -74,30 +64,13 @@ fn is_native(import: &str) -> bool {
 }
 
 /// Whether `import` is one of the capability interfaces the base linker
-/// defines. At 1.0 and above an import is served by a definition of the same
+/// defines (see [`crate::registry`]). At 1.0 and above an import is served by a definition of the same
 /// major version that is at least as new (as wasmtime's linker matches them:
 /// `@2.0.1` is not served by `@2.0.0`'s definitions if it added functions,
 /// so only older or equal imports count); below 1.0 versions match exactly.
 fn is_capability(import: &str) -> bool {
     let (name, version) = import.split_once('@').unwrap_or((import, ""));
-    [
-        crate::key_value::INTERFACES,
-        crate::key_value_p3::INTERFACES,
-        crate::sqlite::INTERFACES,
-        crate::outbound_http::INTERFACES,
-        crate::rdbms_common::TYPE_INTERFACES,
-        crate::postgres::INTERFACES,
-        crate::mysql::INTERFACES,
-        crate::variables::INTERFACES,
-        crate::variables_p3::INTERFACES,
-        crate::mqtt::INTERFACES,
-        crate::mqtt_p3::INTERFACES,
-        crate::redis::INTERFACES,
-        crate::redis_p3::INTERFACES,
-    ]
-    .concat()
-    .iter()
-    .any(|provided| {
+    crate::registry::interfaces().any(|provided| {
         let (p_name, p_version) = provided.split_once('@').unwrap_or((provided, ""));
         p_name == name && (p_version == version || served_by(version, p_version))
     })

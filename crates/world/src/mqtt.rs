@@ -5,11 +5,11 @@
 //! (`mqtt://host:port`); any other address gets the interface's own
 //! `invalid-address` error, as does a malformed one. The Preview 3 version
 //! (`spin:mqtt/mqtt@3.0.0`) is in [`crate::mqtt_p3`], over the same sessions. Connections are cached
-//! process-wide by address, username, password and keep-alive interval, so
-//! the instances of every component share a broker session instead of
+//! per app (see [`crate::OutboundClients`]) by address, username, password and keep-alive interval, so
+//! the instances of an app's components share a broker session instead of
 //! opening one per request. Passwords are never logged.
 
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 
 use kiln_outbound_mqtt::{Connection, ConnectionPool, Error, Qos};
 use wasmtime::component::{HasSelf, Linker, Resource};
@@ -32,21 +32,19 @@ use bindings::fermyon::spin2_0_0::mqtt as v2;
 /// The interfaces this module defines, as the component model names them.
 pub(crate) const INTERFACES: &[&str] = &["fermyon:spin/mqtt@2.0.0"];
 
-/// Broker connections shared by every instance in this process.
-static CONNECTIONS: LazyLock<ConnectionPool> = LazyLock::new(ConnectionPool::default);
-
 /// A connection as a guest holds it: a share of a cached broker session.
 pub struct ConnectionHandle(pub(crate) Arc<Connection>);
 
 /// Opens (or reuses) a cached broker session; the caller has checked the
 /// grant.
 pub(crate) async fn open(
+    pool: &ConnectionPool,
     address: &str,
     username: &str,
     password: &str,
     keep_alive_secs: u64,
 ) -> Result<Arc<Connection>, Error> {
-    CONNECTIONS.open(address, username, password, keep_alive_secs).await
+    pool.open(address, username, password, keep_alive_secs).await
 }
 
 /// Adds `fermyon:spin/mqtt@2.0.0` to `linker`.
@@ -98,7 +96,7 @@ impl v2::HostConnection for HostState {
             tracing::debug!(component = %self.component_id, "MQTT address not allowed by allowed_outbound_hosts");
             return Ok(Err(v2::Error::InvalidAddress));
         }
-        let opened = open(&address, &username, &password, keep_alive_interval_in_secs).await;
+        let opened = open(&self.caps.clients.mqtt, &address, &username, &password, keep_alive_interval_in_secs).await;
         let connection = match opened {
             Ok(connection) => connection,
             Err(err) => {

@@ -72,16 +72,15 @@ impl<T> v3::HostConnectionWithStore<T> for HasSelf<HostState> {
         password: String,
         keep_alive_interval_in_secs: u64,
     ) -> Outcome<Resource<ConnectionHandle>> {
-        let (policy, component) =
-            accessor.with(|mut access| {
-                let state = access.get();
-                (state.caps.outbound.clone(), state.component_id.clone())
-            });
+        let (policy, component, pool) = accessor.with(|mut access| {
+            let state = access.get();
+            (state.caps.outbound.clone(), state.component_id.clone(), state.caps.clients.mqtt.clone())
+        });
         if !crate::mqtt::allowed(&policy, &address).await {
             tracing::debug!(%component, "MQTT address not allowed by allowed_outbound_hosts");
             return Ok(Err(v3::Error::InvalidAddress));
         }
-        let connection = match crate::mqtt::open(&address, &username, &password, keep_alive_interval_in_secs).await {
+        let connection = match crate::mqtt::open(&pool, &address, &username, &password, keep_alive_interval_in_secs).await {
             Ok(connection) => connection,
             Err(err) => {
                 tracing::debug!(%component, error = %err, "MQTT open failed");

@@ -5,10 +5,10 @@
 //! A component may reach only the servers its `allowed_outbound_hosts` lists
 //! (`redis://host:port`); any other address answers the interface's own
 //! error (`invalid-address` in Spin 2, `error` in Spin 1), never a trap.
-//! Connections are cached per address for the whole process, so a guest
+//! Connections are cached per address for the app ([`crate::OutboundClients`]), so a guest
 //! that opens a connection per request does not dial Redis each time.
 
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 
 use kiln_outbound_networking::OutboundPolicy;
 use kiln_outbound_redis::{Connection, Connections, Error, Parameter, RedisValue};
@@ -38,9 +38,6 @@ pub(crate) const INTERFACES: &[&str] = &[
     "fermyon:spin/redis@2.0.0",
 ];
 
-/// Every open Redis connection of the process, by address.
-static CONNECTIONS: LazyLock<Connections> = LazyLock::new(Connections::new);
-
 /// An open connection as a Spin 2 guest holds it.
 pub struct ConnectionHandle(pub(crate) Arc<dyn Connection>);
 
@@ -65,9 +62,9 @@ pub(crate) async fn allowed(policy: &OutboundPolicy, component: &str, address: &
     allowed
 }
 
-/// The process-wide cached connection to `address` (no permission check).
-pub(crate) async fn open(address: &str) -> Result<Arc<dyn Connection>, Error> {
-    CONNECTIONS.open(address).await
+/// The app's cached connection to `address` (no permission check).
+pub(crate) async fn open(connections: &Connections, address: &str) -> Result<Arc<dyn Connection>, Error> {
+    connections.open(address).await
 }
 
 impl HostState {
@@ -76,7 +73,7 @@ impl HostState {
         if !allowed(&self.caps.outbound, &self.component_id, address).await {
             return Err(Error::InvalidAddress("not allowed".into()));
         }
-        CONNECTIONS.open(address).await
+        self.caps.clients.redis.open(address).await
     }
 }
 

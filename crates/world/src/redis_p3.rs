@@ -92,14 +92,14 @@ impl<T> v3::HostConnectionWithStore<T> for HasSelf<HostState> {
         accessor: &Accessor<T, Self>,
         address: String,
     ) -> Outcome<Resource<ConnectionHandle>> {
-        let (policy, component) = accessor.with(|mut access| {
+        let (policy, component, connections) = accessor.with(|mut access| {
             let state = access.get();
-            (state.caps.outbound.clone(), state.component_id.clone())
+            (state.caps.outbound.clone(), state.component_id.clone(), state.caps.clients.redis.clone())
         });
         if !crate::redis::allowed(&policy, &component, &address).await {
             return Ok(Err(v3::Error::InvalidAddress));
         }
-        let connection = match crate::redis::open(&address).await {
+        let connection = match crate::redis::open(&connections, &address).await {
             Ok(connection) => connection,
             Err(err) => {
                 tracing::debug!(%component, error = %err, "Redis open failed");

@@ -94,7 +94,12 @@ impl HostStateBuilder {
         let caps = self.caps.unwrap_or_else(|| Arc::new(ComponentCapabilities::none()));
         crate::sockets::configure(&mut self.wasi, &caps.outbound);
         let in_process = self.in_process.or_else(|| caps.in_process.get().cloned());
-        let hooks = OutboundHttpHooks::new(self.component_id.clone(), caps.outbound.clone(), in_process);
+        let hooks = OutboundHttpHooks::new(
+            self.component_id.clone(),
+            caps.outbound.clone(),
+            in_process,
+            caps.clients.http.clone(),
+        );
         HostState {
             wasi: self.wasi.build(),
             table: ResourceTable::new(),
