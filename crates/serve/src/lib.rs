@@ -33,7 +33,6 @@ use kiln_trigger_redis::RedisTrigger;
 use kiln_world::capabilities::DEFAULT_LABEL;
 use kiln_world::{AppCapabilities, CapabilityOptions};
 
-pub use kiln_trigger_http::limits::parse_byte_size;
 pub use kiln_trigger_http::{HttpLimits, InstanceReuse};
 pub use signal::shutdown_signal;
 
