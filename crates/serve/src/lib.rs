@@ -138,7 +138,7 @@ pub async fn serve_with_engine(
         .unwrap_or_else(|| state_dir.join("logs"));
     let caps = capabilities(&config, &app, state_dir).await?;
     tracing::debug!(pooling = engine.is_pooling(), "engine ready");
-    let logs = kiln_trigger_http::LogOptions {
+    let logs = kiln_instance::LogOptions {
         dir: config.log_files.then_some(log_dir),
         quiet: config.quiet,
         follow: config.follow.clone(),

@@ -1,16 +1,14 @@
 //! Startup: compile, pre-link and route every component of an app.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use kiln_app::manifest::{HttpExecutor, HttpRoute, StaticResponse};
-use kiln_app::{App, AppComponent};
+use kiln_app::App;
 use kiln_engine::KilnEngine;
-use kiln_world::stdio::{ComponentLogs, Stream};
-use kiln_world::{AppCapabilities, ComponentCapabilities, HostState};
-use wasmtime::Store;
-use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
+use kiln_instance::{instance_settings, read_source, InstanceSettings, LogOptions, PrepareError};
+use kiln_world::{AppCapabilities, HostState};
 
 use crate::routes::Router;
 use crate::spin_inbound::SpinInboundHandler;
@@ -18,53 +16,15 @@ use crate::wagi::WagiHandler;
 use crate::wasi_http::WasiHttpHandler;
 use crate::wasi_http_p3::WasiHttpP3Handler;
 
-/// Why the trigger could not start.
+/// Why the HTTP trigger could not start.
 #[derive(Debug, thiserror::Error)]
-pub enum PrepareError {
+pub enum HttpPrepareError {
     /// The routes are inconsistent.
     #[error("invalid routes: {0}")]
     Routes(#[from] crate::routes::RouteError),
-    /// A component could not be read, compiled or linked.
-    #[error("component `{id}`: {message}")]
-    Component {
-        /// Component id.
-        id: String,
-        /// What went wrong, with the path where one is involved.
-        message: String,
-    },
-    /// A trigger names a component the app does not have.
-    #[error("trigger for route `{route}` names unknown component `{id}`")]
-    UnknownComponent {
-        /// The route.
-        route: String,
-        /// The component id.
-        id: String,
-    },
-    /// A log file could not be opened.
-    #[error("component `{id}`: {source}")]
-    Logs {
-        /// Component id.
-        id: String,
-        /// The cause.
-        source: std::io::Error,
-    },
-}
-
-/// Where component output goes.
-#[derive(Debug, Clone, Default)]
-pub struct LogOptions {
-    /// Folder for `<component>_stdout.txt` / `_stderr.txt`; `None` writes no files.
-    pub dir: Option<PathBuf>,
-    /// Echo no component output to the console.
-    pub quiet: bool,
-    /// Echo only these components (all when empty).
-    pub follow: Vec<String>,
-}
-
-impl LogOptions {
-    fn echo(&self, id: &str) -> bool {
-        !self.quiet && (self.follow.is_empty() || self.follow.iter().any(|f| f == id))
-    }
+    /// A component could not be prepared.
+    #[error(transparent)]
+    Instance(#[from] PrepareError),
 }
 
 /// What a route leads to.
@@ -90,84 +50,6 @@ pub struct HttpTrigger {
     pub(crate) limits: std::sync::OnceLock<crate::limits::HttpLimits>,
 }
 
-/// Per-component settings every instance of it gets (public for the other
-/// triggers, which instantiate components the same way).
-pub struct InstanceSettings {
-    /// The component id.
-    pub id: Arc<str>,
-    /// Environment variables (manifest, then `kiln up -e`).
-    pub environment: Vec<(String, String)>,
-    /// Folder preopened read-only at `/`, if the component has files.
-    pub files_root: Option<PathBuf>,
-    /// Where its stdout and stderr go.
-    pub logs: ComponentLogs,
-    /// What it was granted.
-    pub caps: Arc<ComponentCapabilities>,
-    /// Memory and run-time limits of each instance.
-    pub limits: kiln_engine::InstanceLimits,
-}
-
-impl InstanceSettings {
-    /// Pre-links `component`: the shared base linker plus stand-ins for every
-    /// interface Kiln does not provide (see `kiln_world::unavailable`).
-    pub fn prelink(
-        &self,
-        base: &wasmtime::component::Linker<HostState>,
-        component: &wasmtime::component::Component,
-    ) -> Result<wasmtime::component::InstancePre<HostState>, String> {
-        let (linker, unavailable) = kiln_world::linker::component_linker(base, component)
-            .map_err(|e| format!("cannot link imports: {e:#}"))?;
-        if !unavailable.is_empty() {
-            tracing::debug!(
-                component = %self.id,
-                interfaces = ?unavailable,
-                "imports linked as unavailable capabilities"
-            );
-        }
-        linker.instantiate_pre(component).map_err(|e| format!("cannot link imports: {e:#}"))
-    }
-
-    /// These settings with other instance limits (the engine's, see
-    /// [`kiln_engine::KilnEngine::instance_limits`]).
-    pub fn with_limits(mut self, limits: kiln_engine::InstanceLimits) -> Self {
-        self.limits = limits;
-        self
-    }
-
-    /// A fresh store for one instance of the component, its memory capped
-    /// and its epoch deadline armed (see [`kiln_engine::InstanceLimits::arm`]).
-    pub fn new_store(&self, engine: &wasmtime::Engine) -> wasmtime::Result<Store<HostState>> {
-        Ok(self.new_store_with_deadline(engine)?.0)
-    }
-
-    /// Like [`Self::new_store`], also returning the instance's deadline, for
-    /// [`kiln_engine::Deadline::run`] around everything the instance does.
-    pub fn new_store_with_deadline(
-        &self,
-        engine: &wasmtime::Engine,
-    ) -> wasmtime::Result<(Store<HostState>, kiln_engine::Deadline)> {
-        let mut state = HostState::builder(self.id.clone());
-        self.wasi(state.wasi())?;
-        state.capabilities(self.caps.clone());
-        state.max_memory(self.limits.max_memory);
-        let mut store = Store::new(engine, state.build());
-        store.limiter(|s| s.limits());
-        let deadline = self.limits.arm(&mut store);
-        Ok((store, deadline))
-    }
-
-    /// A WASI builder with the component's environment, files and stdio.
-    pub fn wasi(&self, wasi: &mut WasiCtxBuilder) -> wasmtime::Result<()> {
-        wasi.envs(&self.environment)
-            .stdout(self.logs.stream(Stream::Stdout))
-            .stderr(self.logs.stream(Stream::Stderr));
-        if let Some(root) = &self.files_root {
-            wasi.preopened_dir(root, "/", FsPerms::ReadOnly)?;
-        }
-        Ok(())
-    }
-}
-
 impl HttpTrigger {
     /// Compiles and pre-links every component the app's HTTP triggers use;
     /// each gets the share of `caps` its manifest entry grants.
@@ -176,7 +58,7 @@ impl HttpTrigger {
         engine: &KilnEngine,
         logs: &LogOptions,
         caps: &AppCapabilities,
-    ) -> Result<Self, PrepareError> {
+    ) -> Result<Self, HttpPrepareError> {
         if let Some(dir) = &logs.dir {
             std::fs::create_dir_all(dir).map_err(|source| PrepareError::Logs {
                 id: "*".into(),
@@ -222,7 +104,7 @@ impl HttpTrigger {
                     jobs.push(Job {
                         id: id.to_string(),
                         wagi: wagi.cloned(),
-                        settings: settings(component, logs, caps)?.with_limits(engine.instance_limits()),
+                        settings: instance_settings(component, logs, caps)?.with_limits(engine.instance_limits()),
                         bytes: read_source(id, &component.source)?,
                     });
                     jobs.len() - 1
@@ -394,28 +276,3 @@ fn http_handler(
     ))
 }
 
-/// The settings for instances of `component`: its environment, files, log
-/// streams and the share of `caps` its manifest entry grants.
-pub fn settings(
-    component: &AppComponent,
-    logs: &LogOptions,
-    caps: &AppCapabilities,
-) -> Result<InstanceSettings, PrepareError> {
-    let component_logs = ComponentLogs::open(&component.id, logs.dir.as_deref(), logs.echo(&component.id))
-        .map_err(|source| PrepareError::Logs { id: component.id.clone(), source })?;
-    Ok(InstanceSettings {
-        id: Arc::from(component.id.as_str()),
-        environment: component.environment.clone(),
-        files_root: component.files_root.clone(),
-        logs: component_logs,
-        caps: caps.for_component(&component.spec),
-        limits: kiln_engine::InstanceLimits::default(),
-    })
-}
-
-fn read_source(id: &str, path: &Path) -> Result<Vec<u8>, PrepareError> {
-    std::fs::read(path).map_err(|e| PrepareError::Component {
-        id: id.to_string(),
-        message: format!("cannot read {}: {e}", path.display()),
-    })
-}

@@ -41,7 +41,7 @@ use wasmtime_wasi_http::handler::{
 use wasmtime_wasi_http::p3::bindings::ServicePre;
 use wasmtime_wasi_http::{WasiHttpCtxView, WasiHttpView};
 
-use crate::prepare::InstanceSettings;
+use kiln_instance::InstanceSettings;
 
 /// How Preview 3 instances are reused; `Default` gives the documented
 /// defaults of `kiln up` (128 requests, 16 at once, 1 s idle).

@@ -7,7 +7,7 @@ use kiln_world::HostState;
 use wasmtime::component::{Component, Linker};
 
 use crate::body::{self, Body};
-use crate::prepare::InstanceSettings;
+use kiln_instance::InstanceSettings;
 
 /// The export this executor calls.
 pub const EXPORT: &str = "fermyon:spin/inbound-http";

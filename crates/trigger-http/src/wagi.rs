@@ -13,7 +13,7 @@ use wasmtime_wasi::{I32Exit, WasiCtxBuilder};
 
 use crate::body::{self, Body};
 use crate::cgi;
-use crate::prepare::InstanceSettings;
+use kiln_instance::InstanceSettings;
 
 /// Store data of a WAGI instance.
 pub struct WagiState {

@@ -9,7 +9,7 @@ use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::WasiHttpView;
 
 use crate::body::Body;
-use crate::prepare::InstanceSettings;
+use kiln_instance::InstanceSettings;
 
 /// The export this executor calls, up to its patch version (any `0.2.x`).
 pub const EXPORT_PREFIX: &str = "wasi:http/incoming-handler@0.2.";

@@ -17,7 +17,7 @@ use wasmtime_wasi_http::p3::bindings::ServicePre;
 use wasmtime_wasi_http::{WasiBody, WasiHttpView};
 
 use crate::body::Body;
-use crate::prepare::InstanceSettings;
+use kiln_instance::InstanceSettings;
 use crate::reuse::{InstanceReuse, Pool};
 
 /// The export this executor calls, up to its patch version (any `0.3.x`).
