@@ -20,6 +20,7 @@
 
 pub mod body;
 mod direct;
+mod dispatch;
 mod in_process;
 pub mod limits;
 mod prepare;

@@ -44,9 +44,9 @@ pub struct HttpTrigger {
     /// Components served by the `http` executor, by id (private routes
     /// included), for in-process `*.spin.internal` requests.
     pub(crate) components: HashMap<String, Handler>,
-    /// Where [`crate::server::serve`] installs the in-process dispatcher.
+    /// Where [`crate::serve`] installs the in-process dispatcher.
     pub(crate) in_process: kiln_world::InProcessSlot,
-    /// Request limits, set by [`crate::server::serve`].
+    /// Request limits, set by [`crate::serve`].
     pub(crate) limits: std::sync::OnceLock<crate::limits::HttpLimits>,
 }
 

@@ -145,7 +145,7 @@ fn parse_key_value(s: &str) -> Result<(String, String), String> {
 /// Runs `kiln up` to completion (until Ctrl-C or SIGTERM).
 pub fn run(args: UpArgs) -> anyhow::Result<()> {
     if args.build && args.from_registry.is_none() {
-        super::build::build_before_up(args.from.as_deref())?;
+        super::prebuild::build_before_up(args.from.as_deref())?;
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
