@@ -158,7 +158,7 @@ pub async fn serve_with_engine(
         print_redis(&redis);
         tokio::spawn(Arc::new(redis).run_until(stopped(stop.clone()), drain_timeout))
     });
-    let trigger = HttpTrigger::prepare(&app, &engine, &logs, &caps)?.with_instance_reuse(config.instance_reuse);
+    let trigger = HttpTrigger::prepare(&app, &engine, &logs, &caps, config.limits.clone(), config.instance_reuse)?;
     release_startup_memory();
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -169,7 +169,7 @@ pub async fn serve_with_engine(
         Arc::new(trigger),
         listener,
         stopped(stop),
-        ServeOptions { drain_timeout, limits: config.limits.clone() },
+        ServeOptions { drain_timeout },
     )
     .await?;
     if let Some(redis) = redis {

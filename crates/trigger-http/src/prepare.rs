@@ -10,6 +10,8 @@ use kiln_engine::KilnEngine;
 use kiln_instance::{instance_settings, read_source, InstanceSettings, LogOptions, PrepareError};
 use kiln_world::{AppCapabilities, HostState};
 
+use crate::limits::HttpLimits;
+use crate::reuse::InstanceReuse;
 use crate::routes::Router;
 use crate::spin_inbound::SpinInboundHandler;
 use crate::wagi::WagiHandler;
@@ -46,18 +48,23 @@ pub struct HttpTrigger {
     pub(crate) components: HashMap<String, Handler>,
     /// Where [`crate::serve`] installs the in-process dispatcher.
     pub(crate) in_process: kiln_world::InProcessSlot,
-    /// Request limits, set by [`crate::serve`].
-    pub(crate) limits: std::sync::OnceLock<crate::limits::HttpLimits>,
+    /// Request limits, given to [`Self::prepare`].
+    pub(crate) limits: HttpLimits,
 }
 
 impl HttpTrigger {
     /// Compiles and pre-links every component the app's HTTP triggers use;
-    /// each gets the share of `caps` its manifest entry grants.
+    /// each gets the share of `caps` its manifest entry grants. `limits`
+    /// bound what clients may send; `reuse` says how Preview 3 components
+    /// reuse instances (see [`crate::reuse`]; other components always get a
+    /// fresh instance per request).
     pub fn prepare(
         app: &App,
         engine: &KilnEngine,
         logs: &LogOptions,
         caps: &AppCapabilities,
+        limits: HttpLimits,
+        reuse: InstanceReuse,
     ) -> Result<Self, HttpPrepareError> {
         if let Some(dir) = &logs.dir {
             std::fs::create_dir_all(dir).map_err(|source| PrepareError::Logs {
@@ -115,7 +122,7 @@ impl HttpTrigger {
             }
         }
         let ids: Vec<String> = jobs.iter().map(|j| j.id.clone()).collect();
-        let compiled = compile_all(engine, &base_linker, jobs)
+        let compiled = compile_all(engine, &base_linker, reuse, jobs)
             .into_iter()
             .zip(&ids)
             .map(|(result, id)| result.map_err(|message| PrepareError::Component { id: id.clone(), message }))
@@ -138,24 +145,13 @@ impl HttpTrigger {
             app_name: app.name().to_string(),
             components: http,
             in_process: caps.in_process_http().clone(),
-            limits: std::sync::OnceLock::new(),
+            limits,
         })
     }
 
-    /// Sets how Preview 3 components reuse instances (see [`crate::reuse`]);
-    /// other components always get a fresh instance per request.
-    pub fn with_instance_reuse(self, reuse: crate::reuse::InstanceReuse) -> Self {
-        for handler in self.components.values() {
-            if let Handler::WasiHttpP3(h) = handler {
-                h.set_reuse(reuse);
-            }
-        }
-        self
-    }
-
     /// The request limits in force.
-    pub(crate) fn limits(&self) -> &crate::limits::HttpLimits {
-        self.limits.get_or_init(crate::limits::HttpLimits::default)
+    pub(crate) fn limits(&self) -> &HttpLimits {
+        &self.limits
     }
 
     /// The routes served, `(route, what serves it)`, in manifest order.
@@ -199,6 +195,7 @@ struct Job {
 fn compile_all(
     engine: &KilnEngine,
     base: &wasmtime::component::Linker<HostState>,
+    reuse: InstanceReuse,
     jobs: Vec<Job>,
 ) -> Vec<Result<Handler, String>> {
     let count = jobs.len();
@@ -215,7 +212,7 @@ fn compile_all(
     let compile = |job: Job| -> Result<Handler, String> {
         let _span = tracing::debug_span!("compile", component = %job.id).entered();
         match job.wagi {
-            None => http_handler(engine, base, &job.bytes, job.settings),
+            None => http_handler(engine, base, &job.bytes, job.settings, reuse),
             Some(config) => WagiHandler::new(engine, &job.bytes, config, job.settings)
                 .map(|h| Handler::Wagi(Arc::new(h))),
         }
@@ -255,6 +252,7 @@ fn http_handler(
     base: &wasmtime::component::Linker<HostState>,
     bytes: &[u8],
     settings: InstanceSettings,
+    reuse: InstanceReuse,
 ) -> Result<Handler, String> {
     let component = engine.load_component(bytes).map_err(|e| e.to_string())?;
     let exports = crate::wasi_http::export_names(engine.wasmtime(), &component);
@@ -262,7 +260,7 @@ fn http_handler(
         return Ok(Handler::WasiHttp(Arc::new(WasiHttpHandler::new(base, &component, settings)?)));
     }
     if exports.iter().any(|e| e.starts_with(crate::wasi_http_p3::EXPORT_PREFIX)) {
-        return Ok(Handler::WasiHttpP3(Arc::new(WasiHttpP3Handler::new(base, &component, settings)?)));
+        return Ok(Handler::WasiHttpP3(Arc::new(WasiHttpP3Handler::new(base, &component, settings, reuse)?)));
     }
     if SpinInboundHandler::is_exported_by(engine.wasmtime(), &component) {
         return Ok(Handler::SpinInbound(Arc::new(SpinInboundHandler::new(base, &component, settings)?)));

@@ -14,7 +14,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 
 use crate::body::Body;
-use crate::limits::{self, Admission, HttpLimits};
+use crate::limits::{self, Admission};
 use crate::prepare::HttpTrigger;
 use crate::spin_headers;
 
@@ -25,13 +25,11 @@ pub use crate::dispatch::{HEALTH_ROUTE, INFO_ROUTE};
 pub struct ServeOptions {
     /// How long in-flight requests may take to finish after shutdown starts.
     pub drain_timeout: Duration,
-    /// What clients may send and how many requests run at once.
-    pub limits: HttpLimits,
 }
 
 impl Default for ServeOptions {
     fn default() -> Self {
-        Self { drain_timeout: Duration::from_secs(10), limits: HttpLimits::default() }
+        Self { drain_timeout: Duration::from_secs(10) }
     }
 }
 
@@ -45,10 +43,7 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let local = listener.local_addr()?;
     crate::in_process::install(&trigger, local);
-    let limits = options.limits.clone();
-    if trigger.limits.set(limits.clone()).is_err() {
-        tracing::debug!("limits already set; the app is served twice");
-    }
+    let limits = trigger.limits().clone();
     let admission = Arc::new(Admission::new(&limits));
     let mut builder = auto::Builder::new(TokioExecutor::new());
     // Request heads over the buffer size get 431; a client that trickles its
