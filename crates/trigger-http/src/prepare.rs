@@ -1,7 +1,6 @@
 //! Startup: compile, pre-link and route every component of an app.
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::sync::Arc;
 
 use kiln_app::manifest::{HttpExecutor, HttpRoute, StaticResponse};

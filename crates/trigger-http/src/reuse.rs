@@ -31,6 +31,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use kiln_instance::InstanceSettings;
 use kiln_world::HostState;
 use wasmtime::component::GuestTaskId;
 use wasmtime::{Store, StoreContextMut, UpdateDeadline};
@@ -40,8 +41,6 @@ use wasmtime_wasi_http::handler::{
 };
 use wasmtime_wasi_http::p3::bindings::ServicePre;
 use wasmtime_wasi_http::{WasiHttpCtxView, WasiHttpView};
-
-use kiln_instance::InstanceSettings;
 
 /// How Preview 3 instances are reused; `Default` gives the documented
 /// defaults of `kiln up` (128 requests, 16 at once, 1 s idle).

@@ -11,13 +11,13 @@
 //! keeps that loop going until the guest has no task left.
 
 use http_body_util::BodyExt;
+use kiln_instance::InstanceSettings;
 use kiln_world::HostState;
 use wasmtime::component::{Accessor, Component, Linker};
 use wasmtime_wasi_http::p3::bindings::ServicePre;
 use wasmtime_wasi_http::{WasiBody, WasiHttpView};
 
 use crate::body::Body;
-use kiln_instance::InstanceSettings;
 use crate::reuse::{InstanceReuse, Pool};
 
 /// The export this executor calls, up to its patch version (any `0.3.x`).
