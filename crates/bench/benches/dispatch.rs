@@ -61,7 +61,7 @@ async fn prepare(wasm: &Path) -> anyhow::Result<Prepared> {
     let caps = AppCapabilities::new(&app.manifest, options).await?;
     let engine = KilnEngine::new(EngineConfig::default())?;
     let logs = LogOptions { dir: None, quiet: true, follow: Vec::new() };
-    let trigger = Arc::new(HttpTrigger::prepare(&app, &engine, &logs, &caps)?);
+    let trigger = Arc::new(HttpTrigger::prepare(&app, &engine, &logs, &caps, Default::default(), Default::default())?);
     Ok(Prepared { trigger, _engine: engine, _app: app, _dir: dir })
 }
 

@@ -33,7 +33,6 @@ use kiln_trigger_redis::RedisTrigger;
 use kiln_world::capabilities::DEFAULT_LABEL;
 use kiln_world::{AppCapabilities, CapabilityOptions};
 
-pub use kiln_trigger_http::limits::parse_byte_size;
 pub use kiln_trigger_http::{HttpLimits, InstanceReuse};
 pub use signal::shutdown_signal;
 
@@ -139,7 +138,7 @@ pub async fn serve_with_engine(
         .unwrap_or_else(|| state_dir.join("logs"));
     let caps = capabilities(&config, &app, state_dir).await?;
     tracing::debug!(pooling = engine.is_pooling(), "engine ready");
-    let logs = kiln_trigger_http::LogOptions {
+    let logs = kiln_instance::LogOptions {
         dir: config.log_files.then_some(log_dir),
         quiet: config.quiet,
         follow: config.follow.clone(),
@@ -159,7 +158,7 @@ pub async fn serve_with_engine(
         print_redis(&redis);
         tokio::spawn(Arc::new(redis).run_until(stopped(stop.clone()), drain_timeout))
     });
-    let trigger = HttpTrigger::prepare(&app, &engine, &logs, &caps)?.with_instance_reuse(config.instance_reuse);
+    let trigger = HttpTrigger::prepare(&app, &engine, &logs, &caps, config.limits.clone(), config.instance_reuse)?;
     release_startup_memory();
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -170,7 +169,7 @@ pub async fn serve_with_engine(
         Arc::new(trigger),
         listener,
         stopped(stop),
-        ServeOptions { drain_timeout, limits: config.limits.clone() },
+        ServeOptions { drain_timeout },
     )
     .await?;
     if let Some(redis) = redis {

@@ -9,8 +9,8 @@
 //! - `KILN_STATE_DIR`: where blobs, the compile cache and the default
 //!   key-value store and SQLite database live (default `/.kiln`, in the
 //!   container's writable root);
-//! - `KILN_MAX_INSTANCE_MEMORY`, `KILN_REQUEST_TIMEOUT` (seconds),
-//!   `KILN_DRAIN_TIMEOUT` (seconds, default 10): the limits of `kiln up`.
+//! - `KILN_MAX_INSTANCE_MEMORY`, `KILN_REQUEST_TIMEOUT` (a duration: `30`, `2s`, `500ms`, `1m`),
+//!   `KILN_DRAIN_TIMEOUT` (a duration, default 10s; 0 = exit at once): the limits of `kiln up`.
 //!
 //! Component output goes to the container's stdout and stderr (the pod's
 //! log), not to files.
@@ -80,23 +80,22 @@ pub fn serve_config(env: &[String], root: &Path) -> anyhow::Result<(ServeConfig,
     config.log_files = false;
     config.dotenv = false;
     if let Some(bytes) = env.get("KILN_MAX_INSTANCE_MEMORY") {
-        config.engine.max_instance_memory = kiln_serve::parse_byte_size(bytes)
+        config.engine.max_instance_memory = kiln_units::parse_byte_size(bytes)
             .map_err(|e| anyhow::anyhow!("KILN_MAX_INSTANCE_MEMORY: {e}"))?;
     }
-    if let Some(seconds) = env.get("KILN_REQUEST_TIMEOUT") {
-        config.engine.request_timeout = Some(seconds_of("KILN_REQUEST_TIMEOUT", seconds)?);
+    if let Some(value) = env.get("KILN_REQUEST_TIMEOUT") {
+        config.engine.request_timeout = Some(duration_of("KILN_REQUEST_TIMEOUT", value)?);
     }
-    if let Some(seconds) = env.get("KILN_DRAIN_TIMEOUT") {
-        config.drain_timeout = seconds_of("KILN_DRAIN_TIMEOUT", seconds)?;
+    if let Some(value) = env.get("KILN_DRAIN_TIMEOUT") {
+        config.drain_timeout = duration_of("KILN_DRAIN_TIMEOUT", value)?;
     }
     Ok((config, state_dir))
 }
 
-fn seconds_of(name: &str, value: &str) -> anyhow::Result<Duration> {
-    let seconds: f64 = value.parse().ok().filter(|s: &f64| s.is_finite() && *s > 0.0).with_context(|| {
-        format!("{name}: `{value}` is not a number of seconds")
-    })?;
-    Ok(Duration::from_secs_f64(seconds))
+/// A `KILN_*` duration (`30`, `30s`, `500ms`, `2m`; 0 is a zero duration),
+/// parsed as `kiln up` parses its flags.
+fn duration_of(name: &str, value: &str) -> anyhow::Result<Duration> {
+    kiln_units::parse_duration(value).map_err(|e| anyhow::anyhow!("{name}: {e}"))
 }
 
 /// Whether `path` (a container's command) names something to serve.
@@ -194,12 +193,24 @@ mod tests {
     }
 
     #[test]
+    fn durations_take_units_and_zero() {
+        let root = tempfile::tempdir().unwrap();
+        let vars = env(&["KILN_REQUEST_TIMEOUT=500ms", "KILN_DRAIN_TIMEOUT=0"]);
+        let (config, _) = serve_config(&vars, root.path()).unwrap();
+        assert_eq!(config.engine.request_timeout, Some(Duration::from_millis(500)));
+        assert_eq!(config.drain_timeout, Duration::ZERO);
+        let (config, _) = serve_config(&env(&["KILN_DRAIN_TIMEOUT=2m"]), root.path()).unwrap();
+        assert_eq!(config.drain_timeout, Duration::from_secs(120));
+    }
+
+    #[test]
     fn bad_values_name_the_variable() {
         let root = tempfile::tempdir().unwrap();
         for (pair, name) in [
             ("SPIN_HTTP_LISTEN_ADDR=localhost", "SPIN_HTTP_LISTEN_ADDR"),
             ("KILN_REQUEST_TIMEOUT=soon", "KILN_REQUEST_TIMEOUT"),
             ("KILN_MAX_INSTANCE_MEMORY=lots", "KILN_MAX_INSTANCE_MEMORY"),
+            ("KILN_DRAIN_TIMEOUT=2 weeks", "KILN_DRAIN_TIMEOUT"),
         ] {
             let err = serve_config(&env(&[pair]), root.path()).unwrap_err();
             assert!(format!("{err:#}").contains(name), "{pair}: {err:#}");

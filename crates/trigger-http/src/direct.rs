@@ -20,6 +20,6 @@ impl HttpTrigger {
         local: SocketAddr,
     ) -> Response<Body> {
         crate::spin_headers::strip_client_spin_headers(request.headers_mut());
-        crate::server::route_request(self, request, client, local).await
+        crate::dispatch::route_request(self, request, client, local).await
     }
 }

@@ -67,7 +67,7 @@ impl InProcessHttp for Dispatcher {
             let request = Request::from_parts(parts, body);
             let serve = async {
                 match target {
-                    InProcessTarget::App => Ok(crate::server::route_request(&trigger, request, local, local).await),
+                    InProcessTarget::App => Ok(crate::dispatch::route_request(&trigger, request, local, local).await),
                     InProcessTarget::Component(id) => serve_component(&trigger, &id, &host, request, local).await,
                 }
             };

@@ -20,6 +20,7 @@
 
 pub mod body;
 mod direct;
+mod dispatch;
 mod in_process;
 pub mod limits;
 mod prepare;
@@ -35,7 +36,8 @@ pub mod wasi_http_p3;
 pub use kiln_cgi as cgi;
 /// Spin route patterns and the router.
 pub use kiln_routing as routes;
-pub use prepare::{settings as instance_settings, HttpTrigger, InstanceSettings, LogOptions, PrepareError};
+pub use kiln_instance::{instance_settings, InstanceSettings, LogOptions, PrepareError};
+pub use prepare::{HttpPrepareError, HttpTrigger};
 pub use limits::HttpLimits;
 pub use reuse::InstanceReuse;
 pub use server::{serve, ServeOptions};

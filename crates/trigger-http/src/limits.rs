@@ -259,44 +259,6 @@ impl HttpBody for Holding {
     }
 }
 
-/// Parses a byte count: digits with an optional binary suffix, `K`, `M` or
-/// `G` (also `KB`/`KiB` …; 1K = 1024 bytes). For command-line flags.
-pub fn parse_byte_size(text: &str) -> Result<u64, String> {
-    let trimmed = text.trim();
-    let digits = trimmed
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(trimmed.len());
-    let (number, suffix) = trimmed.split_at(digits);
-    let number: u64 = number
-        .parse()
-        .map_err(|_| format!("`{text}` is not a byte size (e.g. 1048576, 64K, 512M, 1G)"))?;
-    let shift = match suffix.trim().to_ascii_uppercase().as_str() {
-        "" | "B" => 0,
-        "K" | "KB" | "KIB" => 10,
-        "M" | "MB" | "MIB" => 20,
-        "G" | "GB" | "GIB" => 30,
-        other => {
-            return Err(format!(
-                "`{text}`: unknown size suffix `{other}` (use K, M or G)"
-            ))
-        }
-    };
-    number
-        .checked_mul(1 << shift)
-        .ok_or_else(|| format!("`{text}` is too large"))
-}
-
-/// Parses a non-negative number of seconds (fractions allowed). For
-/// command-line flags.
-pub fn parse_seconds(text: &str) -> Result<Duration, String> {
-    let seconds: f64 = text
-        .trim()
-        .parse()
-        .map_err(|_| format!("`{text}` is not a number of seconds"))?;
-    Duration::try_from_secs_f64(seconds)
-        .map_err(|_| format!("`{text}` is not a usable number of seconds"))
-}
-
 /// The answer for an instance that failed before it produced a response:
 /// 504 when it ran out of time, 500 for a guest fault; logged with the
 /// component id and cause either way.
@@ -372,20 +334,6 @@ mod tests {
         assert_eq!(refused.headers()[http::header::RETRY_AFTER], "1");
         drop(first);
         let _second = queued.await.expect("second runs once the first is done");
-    }
-
-    #[test]
-    fn byte_sizes_and_seconds_parse() {
-        assert_eq!(parse_byte_size("1048576"), Ok(1 << 20));
-        assert_eq!(parse_byte_size("64K"), Ok(64 << 10));
-        assert_eq!(parse_byte_size("512m"), Ok(512 << 20));
-        assert_eq!(parse_byte_size("1GiB"), Ok(1 << 30));
-        assert!(parse_byte_size("12X").unwrap_err().contains("suffix"));
-        assert!(parse_byte_size("lots").is_err());
-        assert!(parse_byte_size("99999999999999999999G").is_err());
-        assert_eq!(parse_seconds("1.5"), Ok(Duration::from_millis(1500)));
-        assert!(parse_seconds("-1").is_err());
-        assert!(parse_seconds("soon").is_err());
     }
 
     #[test]

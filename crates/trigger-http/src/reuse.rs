@@ -31,6 +31,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use kiln_instance::InstanceSettings;
 use kiln_world::HostState;
 use wasmtime::component::GuestTaskId;
 use wasmtime::{Store, StoreContextMut, UpdateDeadline};
@@ -40,8 +41,6 @@ use wasmtime_wasi_http::handler::{
 };
 use wasmtime_wasi_http::p3::bindings::ServicePre;
 use wasmtime_wasi_http::{WasiHttpCtxView, WasiHttpView};
-
-use crate::prepare::InstanceSettings;
 
 /// How Preview 3 instances are reused; `Default` gives the documented
 /// defaults of `kiln up` (128 requests, 16 at once, 1 s idle).
@@ -90,27 +89,6 @@ impl InstanceReuse {
     pub(crate) fn reuses(&self) -> bool {
         self.max_reuse_count > 1
     }
-}
-
-/// Parses a duration: a number with a unit `ms`, `s`, `m` or `h` (`500ms`,
-/// `2s`, `1.5s`), or a bare number of seconds. For command-line flags.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let trimmed = text.trim();
-    let split = trimmed
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(trimmed.len());
-    let (number, unit) = trimmed.split_at(split);
-    let number: f64 = number
-        .parse()
-        .map_err(|_| format!("`{text}` is not a duration (e.g. 500ms, 2s, 1m)"))?;
-    let seconds = match unit.trim() {
-        "ms" => number / 1000.0,
-        "" | "s" => number,
-        "m" => number * 60.0,
-        "h" => number * 3600.0,
-        other => return Err(format!("`{text}`: unknown unit `{other}` (use ms, s, m or h)")),
-    };
-    Duration::try_from_secs_f64(seconds).map_err(|_| format!("`{text}` is not a usable duration"))
 }
 
 /// The live instances of one component and the queue feeding them.
@@ -261,17 +239,6 @@ impl WorkerExpiration for Expiry {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations_parse_with_units() {
-        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
-        assert_eq!(parse_duration("2s"), Ok(Duration::from_secs(2)));
-        assert_eq!(parse_duration("1.5"), Ok(Duration::from_millis(1500)));
-        assert_eq!(parse_duration("1m"), Ok(Duration::from_secs(60)));
-        assert!(parse_duration("2 weeks").unwrap_err().contains("unit"));
-        assert!(parse_duration("soon").is_err());
-        assert!(parse_duration("-1s").is_err());
-    }
 
     #[test]
     fn workers_take_requests_up_to_the_limits() {

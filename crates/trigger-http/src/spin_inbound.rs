@@ -2,12 +2,12 @@
 //! receive the whole request as a record and return the whole response.
 
 use http_body_util::BodyExt;
+use kiln_instance::InstanceSettings;
 use kiln_world::spin_inbound::{InboundHttpGuestPre, Method, Request, Response};
 use kiln_world::HostState;
 use wasmtime::component::{Component, Linker};
 
 use crate::body::{self, Body};
-use crate::prepare::InstanceSettings;
 
 /// The export this executor calls.
 pub const EXPORT: &str = "fermyon:spin/inbound-http";

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use kiln_app::manifest::WagiConfig;
 use kiln_engine::KilnEngine;
+use kiln_instance::InstanceSettings;
 use wasmtime::{InstancePre, Linker, Store, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::p1::WasiP1Ctx;
 use wasmtime_wasi::p2::pipe::{MemoryInputPipe, MemoryOutputPipe};
@@ -13,7 +14,6 @@ use wasmtime_wasi::{I32Exit, WasiCtxBuilder};
 
 use crate::body::{self, Body};
 use crate::cgi;
-use crate::prepare::InstanceSettings;
 
 /// Store data of a WAGI instance.
 pub struct WagiState {

@@ -2,6 +2,7 @@
 //! bodies streamed both ways.
 
 use http_body_util::BodyExt;
+use kiln_instance::InstanceSettings;
 use kiln_world::HostState;
 use wasmtime::component::{Component, Linker};
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
@@ -9,7 +10,6 @@ use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::WasiHttpView;
 
 use crate::body::Body;
-use crate::prepare::InstanceSettings;
 
 /// The export this executor calls, up to its patch version (any `0.2.x`).
 pub const EXPORT_PREFIX: &str = "wasi:http/incoming-handler@0.2.";

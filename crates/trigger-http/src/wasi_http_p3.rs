@@ -11,13 +11,13 @@
 //! keeps that loop going until the guest has no task left.
 
 use http_body_util::BodyExt;
+use kiln_instance::InstanceSettings;
 use kiln_world::HostState;
 use wasmtime::component::{Accessor, Component, Linker};
 use wasmtime_wasi_http::p3::bindings::ServicePre;
 use wasmtime_wasi_http::{WasiBody, WasiHttpView};
 
 use crate::body::Body;
-use crate::prepare::InstanceSettings;
 use crate::reuse::{InstanceReuse, Pool};
 
 /// The export this executor calls, up to its patch version (any `0.3.x`).
@@ -27,8 +27,8 @@ pub const EXPORT_PREFIX: &str = "wasi:http/handler@0.3.";
 pub struct WasiHttpP3Handler {
     pre: ServicePre<HostState>,
     pub(crate) settings: std::sync::Arc<InstanceSettings>,
-    /// Set once before serving (see [`Self::set_reuse`]); default otherwise.
-    reuse: std::sync::OnceLock<InstanceReuse>,
+    /// How instances are reused, fixed at prepare.
+    reuse: InstanceReuse,
     /// The live instances, created with the first request when reusing.
     pool: std::sync::OnceLock<Pool>,
 }
@@ -47,6 +47,7 @@ impl WasiHttpP3Handler {
         base: &Linker<HostState>,
         component: &Component,
         settings: InstanceSettings,
+        reuse: InstanceReuse,
     ) -> Result<Self, String> {
         let instance_pre = settings.prelink(base, component)?;
         let pre = ServicePre::new(instance_pre)
@@ -54,22 +55,14 @@ impl WasiHttpP3Handler {
         Ok(Self {
             pre,
             settings: std::sync::Arc::new(settings),
-            reuse: std::sync::OnceLock::new(),
+            reuse,
             pool: std::sync::OnceLock::new(),
         })
     }
 
-    /// Sets how instances are reused; only the first call before the first
-    /// request counts (later ones are logged and ignored).
-    pub(crate) fn set_reuse(&self, reuse: InstanceReuse) {
-        if self.reuse.set(reuse).is_err() || self.pool.get().is_some() {
-            tracing::debug!(component = %self.settings.id, "instance reuse already set");
-        }
-    }
-
     /// The pool of live instances, or `None` for a fresh instance per request.
     fn pool(&self) -> Option<&Pool> {
-        let reuse = *self.reuse.get_or_init(InstanceReuse::default);
+        let reuse = self.reuse;
         reuse.reuses().then(|| {
             self.pool.get_or_init(|| crate::reuse::pool(self.pre.clone(), self.settings.clone(), reuse))
         })

@@ -8,7 +8,7 @@
 //! [`RedisTrigger::prepare`] compiles and pre-links each component once
 //! (with the same per-component settings — environment, files, logs,
 //! capabilities — as the HTTP trigger, see
-//! [`kiln_trigger_http::InstanceSettings`]). [`RedisTrigger::run`] opens one
+//! [`kiln_instance::InstanceSettings`]). [`RedisTrigger::run`] opens one
 //! pub/sub connection per distinct address, subscribes to its channels, and
 //! for each message runs a fresh instance of every component subscribed to
 //! that channel, calling its `handle-message`: `fermyon:spin/inbound-redis`
@@ -32,7 +32,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use kiln_app::App;
 use kiln_engine::KilnEngine;
-use kiln_trigger_http::{InstanceSettings, LogOptions, PrepareError};
+use kiln_instance::{InstanceSettings, LogOptions, PrepareError};
 use kiln_world::spin_inbound_redis::{p3, InboundRedisGuestPre, EXPORT};
 use kiln_world::{AppCapabilities, HostState};
 use tokio::sync::Semaphore;
@@ -477,7 +477,7 @@ fn compile(
         id: id.to_string(),
         message,
     };
-    let settings = kiln_trigger_http::instance_settings(component, logs, caps)?
+    let settings = kiln_instance::instance_settings(component, logs, caps)?
         .with_limits(engine.instance_limits());
     let bytes = std::fs::read(&component.source)
         .map_err(|e| fail(format!("cannot read {}: {e}", component.source.display())))?;

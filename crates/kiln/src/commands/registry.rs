@@ -89,7 +89,7 @@ pub(crate) fn client(insecure: bool) -> RegistryClient {
 pub fn run(args: RegistryArgs) -> anyhow::Result<()> {
     if let RegistryCommand::Push(push) = &args.command {
         if push.build {
-            super::build::build_before_up(Some(&push.from))?;
+            super::prebuild::build_before_up(Some(&push.from))?;
         }
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()

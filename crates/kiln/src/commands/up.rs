@@ -49,32 +49,33 @@ pub struct UpArgs {
     #[arg(long)]
     disable_cache: bool,
 
-    /// Seconds in-flight requests get to finish after Ctrl-C or SIGTERM.
-    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
-    drain_timeout: u64,
+    /// How long in-flight requests get to finish after Ctrl-C or SIGTERM
+    /// (e.g. 10, 10s, 500ms; 0 exits at once).
+    #[arg(long, value_name = "DURATION", default_value = "10", value_parser = kiln_units::parse_duration)]
+    drain_timeout: Duration,
 
     /// Largest size each linear memory of an instance may grow to (suffixes
     /// K, M, G); growth beyond it fails inside the guest.
-    #[arg(long, value_name = "BYTES", default_value = "512M", value_parser = kiln_trigger_http::limits::parse_byte_size)]
+    #[arg(long, value_name = "BYTES", default_value = "512M", value_parser = kiln_units::parse_byte_size)]
     max_instance_memory: u64,
 
-    /// Seconds an instance may run before it is stopped (the client gets 504);
-    /// default: no limit.
-    #[arg(long, value_name = "SECONDS", value_parser = kiln_trigger_http::limits::parse_seconds)]
+    /// How long an instance may run before it is stopped (the client gets
+    /// 504), e.g. 30, 2s, 500ms, 1m; default: no limit.
+    #[arg(long, value_name = "DURATION", value_parser = kiln_units::parse_duration)]
     request_timeout: Option<Duration>,
 
     /// Largest request body in bytes (suffixes K, M, G); larger ones get 413.
     /// Default: no limit (bodies read whole are capped by --max-buffered-bytes).
-    #[arg(long, value_name = "BYTES", value_parser = kiln_trigger_http::limits::parse_byte_size)]
+    #[arg(long, value_name = "BYTES", value_parser = kiln_units::parse_byte_size)]
     max_request_body_size: Option<u64>,
 
     /// Largest request line plus headers in bytes (at least 8K); larger ones get 431.
-    #[arg(long, value_name = "BYTES", default_value = "64K", value_parser = kiln_trigger_http::limits::parse_byte_size)]
+    #[arg(long, value_name = "BYTES", default_value = "64K", value_parser = kiln_units::parse_byte_size)]
     max_header_size: u64,
 
-    /// Seconds an HTTP/1 client may take to send its request headers before
-    /// the connection is closed (slow clients).
-    #[arg(long, value_name = "SECONDS", default_value = "30", value_parser = kiln_trigger_http::limits::parse_seconds)]
+    /// How long an HTTP/1 client may take to send its request headers before
+    /// the connection is closed (slow clients), e.g. 30, 30s.
+    #[arg(long, value_name = "DURATION", default_value = "30", value_parser = kiln_units::parse_duration)]
     header_read_timeout: Duration,
 
     /// Requests the app runs at once; more wait in line.
@@ -87,7 +88,7 @@ pub struct UpArgs {
 
     /// Most bytes the host buffers for one guest (suffixes K, M, G): request
     /// bodies Spin 1 and WAGI guests receive whole (413 beyond) and WAGI output.
-    #[arg(long, value_name = "BYTES", default_value = "64M", value_parser = kiln_trigger_http::limits::parse_byte_size)]
+    #[arg(long, value_name = "BYTES", default_value = "64M", value_parser = kiln_units::parse_byte_size)]
     max_buffered_bytes: u64,
 
     /// Requests one instance of a Preview 3 (wasi:http 0.3) component serves
@@ -102,7 +103,7 @@ pub struct UpArgs {
 
     /// How long an idle Preview 3 instance is kept for later requests, e.g.
     /// 500ms, 2s (P3 only).
-    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = kiln_trigger_http::reuse::parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = kiln_units::parse_duration)]
     idle_instance_timeout: Duration,
 
     /// Runtime configuration: key-value stores, SQLite databases, variables
@@ -144,7 +145,7 @@ fn parse_key_value(s: &str) -> Result<(String, String), String> {
 /// Runs `kiln up` to completion (until Ctrl-C or SIGTERM).
 pub fn run(args: UpArgs) -> anyhow::Result<()> {
     if args.build && args.from_registry.is_none() {
-        super::build::build_before_up(args.from.as_deref())?;
+        super::prebuild::build_before_up(args.from.as_deref())?;
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -180,7 +181,7 @@ fn serve_config(args: UpArgs) -> anyhow::Result<ServeConfig> {
         max_concurrent_reuse_count: args.max_instance_concurrent_reuse_count as usize,
         idle_timeout: args.idle_instance_timeout,
     };
-    config.drain_timeout = Duration::from_secs(args.drain_timeout);
+    config.drain_timeout = args.drain_timeout;
     for arg in &args.variables {
         config
             .variables
