@@ -18,11 +18,7 @@ const ADDRESS: &str = "redis://127.0.0.1:6379/9";
 const ADDRESS_QUERY: &str = "redis%3A%2F%2F127.0.0.1%3A6379%2F9";
 
 fn unique(name: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!("kiln-test-{name}-{}-{nanos}", std::process::id())
+    kiln_test_support::unique_name(&format!("kiln-test-{name}"))
 }
 
 /// Runs one command on database 9 with a raw RESP client; returns the first

@@ -2,8 +2,6 @@
 //! Outside CI the tests skip when it is not running; with `CI=true` they
 //! fail instead.
 
-use std::time::Duration;
-
 use kiln_outbound_mysql::{endpoint, Connection, DataType, Error, Pools, Value};
 use kiln_test_support::{require, MYSQL};
 

@@ -2,7 +2,7 @@
 //! is not running, unless CI=true.
 
 use kiln_outbound_redis::{Connections, Error, Parameter, RedisValue};
-use kiln_test_support::{require, REDIS};
+use kiln_test_support::{require, unique_name, REDIS};
 
 const ADDRESS: &str = "redis://127.0.0.1:6379/9";
 
