@@ -7,7 +7,6 @@
 
 mod common;
 
-use std::sync::atomic::{AtomicU32, Ordering};
 
 use common::*;
 

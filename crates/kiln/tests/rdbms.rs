@@ -5,7 +5,6 @@
 
 mod common;
 
-use std::sync::atomic::{AtomicU32, Ordering};
 
 use common::*;
 

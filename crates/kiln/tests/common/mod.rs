@@ -10,6 +10,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+// Not every test binary uses both.
+#[allow(unused_imports)]
 pub use kiln_test_support::{repo_root, service_available};
 
 /// Builds (or reuses) the guest fixtures and returns their folder.
