@@ -7,7 +7,7 @@
 
 mod common;
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use common::*;
 use rumqttc::{AsyncClient, Event, EventLoop, Incoming, MqttOptions, QoS};
