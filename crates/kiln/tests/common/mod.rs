@@ -243,6 +243,11 @@ pub fn client() -> reqwest::Client {
         .expect("client")
 }
 
+/// Runs `kiln <args>` to completion, stdin closed.
+pub fn kiln(args: &[&str]) -> std::process::Output {
+    Command::new(kiln_bin()).args(args).stdin(Stdio::null()).output().expect("run kiln")
+}
+
 /// A tokio runtime for async client calls in sync tests.
 pub fn rt() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
