@@ -5,14 +5,9 @@ mod common;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
 use common::*;
-
-/// Runs `kiln <args>` to completion.
-fn kiln(args: &[&str]) -> Output {
-    Command::new(kiln_bin()).args(args).stdin(Stdio::null()).output().expect("run kiln")
-}
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()

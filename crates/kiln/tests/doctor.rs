@@ -3,13 +3,9 @@
 
 mod common;
 
-use std::process::{Command, Output, Stdio};
+use std::process::Command;
 
 use common::*;
-
-fn kiln(args: &[&str]) -> Output {
-    Command::new(kiln_bin()).args(args).stdin(Stdio::null()).output().expect("run kiln")
-}
 
 fn doctor(dir: &std::path::Path) -> (bool, String, String) {
     let out = kiln(&["doctor", "-f", dir.to_str().unwrap()]);

@@ -7,7 +7,7 @@
 
 mod common;
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use common::*;
 use rumqttc::{AsyncClient, Event, EventLoop, Incoming, MqttOptions, QoS};
@@ -16,8 +16,7 @@ const BROKER: &str = "127.0.0.1:1883";
 
 /// A name no other test run shares (topics, client ids).
 fn unique(what: &str) -> String {
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or_default();
-    format!("kiln-e2e-{what}-{}-{nanos}", std::process::id())
+    kiln_test_support::unique_name(&format!("kiln-e2e-{what}"))
 }
 
 /// An app serving the guest on `/...`, with `allowed_outbound_hosts` as given.

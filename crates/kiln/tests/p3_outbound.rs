@@ -19,11 +19,7 @@ const REDIS: &str = "127.0.0.1:6379";
 const ADDRESS: &str = "redis://127.0.0.1:6379/11";
 
 fn unique(name: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or_default();
-    format!("kiln-p3-{name}-{}-{nanos}", std::process::id())
+    kiln_test_support::unique_name(&format!("kiln-p3-{name}"))
 }
 
 /// Writes one RESP command to `stream`.

@@ -7,7 +7,6 @@
 
 mod common;
 
-use std::sync::atomic::{AtomicU32, Ordering};
 
 use common::*;
 
@@ -40,10 +39,7 @@ allowed_outbound_hosts = [{}]
 
 /// A table name no other test run uses.
 fn unique_table(prefix: &str) -> String {
-    static NEXT: AtomicU32 = AtomicU32::new(0);
-    let nanos =
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
-    format!("kiln_{prefix}_{}_{nanos}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed))
+    kiln_test_support::unique_table(&format!("kiln_{prefix}"))
 }
 
 /// `GET route` with the query parameters; returns status and body.

@@ -18,11 +18,14 @@ const ADDRESS: &str = "redis://127.0.0.1:6379/9";
 const ADDRESS_QUERY: &str = "redis%3A%2F%2F127.0.0.1%3A6379%2F9";
 
 fn unique(name: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!("kiln-test-{name}-{}-{nanos}", std::process::id())
+    kiln_test_support::unique_name(&format!("kiln-test-{name}"))
+}
+
+/// Asserts that `call` answers `expected` (status, body).
+#[track_caller]
+fn expect_call(kiln: &Kiln, method: reqwest::Method, path: &str, body: &str, expected: (u16, &str)) {
+    let (status, text) = call(kiln, method, path, body);
+    assert_eq!((status, text.as_str()), expected, "{path}");
 }
 
 /// Runs one command on database 9 with a raw RESP client; returns the first
@@ -148,57 +151,27 @@ fn outbound_redis_every_operation() {
     let kiln = Kiln::up(app.path(), &[]);
     use reqwest::Method as M;
     let key = unique("key");
-    assert_eq!(
-        call(&kiln, M::GET, &format!("/get/{key}"), ""),
-        (404, "not found".into())
-    );
-    assert_eq!(
-        call(&kiln, M::PUT, &format!("/set/{key}"), "hello"),
-        (200, "ok".into())
-    );
-    assert_eq!(
-        call(&kiln, M::GET, &format!("/get/{key}"), ""),
-        (200, "hello".into())
-    );
+    expect_call(&kiln, M::GET, &format!("/get/{key}"), "", (404, "not found"));
+    expect_call(&kiln, M::PUT, &format!("/set/{key}"), "hello", (200, "ok"));
+    expect_call(&kiln, M::GET, &format!("/get/{key}"), "", (200, "hello"));
     assert_eq!(redis_command(&["GET", &key]), "$5", "written to database 9");
     // INCR of a non-integer is a server error, reported as the interface's error.
     let (status, body) = call(&kiln, M::POST, &format!("/incr/{key}"), "");
     assert_eq!(status, 500);
     assert!(body.starts_with("error: "), "{body}");
     let counter = unique("counter");
-    assert_eq!(
-        call(&kiln, M::POST, &format!("/incr/{counter}"), ""),
-        (200, "1".into())
-    );
-    assert_eq!(
-        call(&kiln, M::POST, &format!("/incr/{counter}"), ""),
-        (200, "2".into())
-    );
+    expect_call(&kiln, M::POST, &format!("/incr/{counter}"), "", (200, "1"));
+    expect_call(&kiln, M::POST, &format!("/incr/{counter}"), "", (200, "2"));
     let set = unique("set");
-    assert_eq!(
-        call(&kiln, M::POST, &format!("/sadd/{set}/a/b/a"), ""),
-        (200, "2".into())
-    );
-    assert_eq!(
-        call(&kiln, M::GET, &format!("/smembers/{set}"), ""),
-        (200, "a,b".into())
-    );
-    assert_eq!(
-        call(&kiln, M::POST, &format!("/srem/{set}/a/z"), ""),
-        (200, "1".into())
-    );
-    assert_eq!(
-        call(&kiln, M::GET, &format!("/smembers/{set}"), ""),
-        (200, "b".into())
-    );
+    expect_call(&kiln, M::POST, &format!("/sadd/{set}/a/b/a"), "", (200, "2"));
+    expect_call(&kiln, M::GET, &format!("/smembers/{set}"), "", (200, "a,b"));
+    expect_call(&kiln, M::POST, &format!("/srem/{set}/a/z"), "", (200, "1"));
+    expect_call(&kiln, M::GET, &format!("/smembers/{set}"), "", (200, "b"));
     // A set is the wrong type for INCR: `type-error`.
     let (status, body) = call(&kiln, M::POST, &format!("/incr/{set}"), "");
     assert_eq!((status, body.as_str()), (500, "error: Error::TypeError"));
     let list = unique("list");
-    assert_eq!(
-        call(&kiln, M::POST, &format!("/execute/RPUSH/{list}/x/7"), ""),
-        (200, "[RedisResult::Int64(2)]".into())
-    );
+    expect_call(&kiln, M::POST, &format!("/execute/RPUSH/{list}/x/7"), "", (200, "[RedisResult::Int64(2)]"));
     assert_eq!(
         call(&kiln, M::POST, &format!("/execute/LRANGE/{list}/0/-1"), ""),
         (

@@ -24,11 +24,7 @@ const REDIS: &str = "127.0.0.1:6379";
 const DATABASE: &str = "12";
 
 fn unique(name: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or_default();
-    format!("kiln-lifecycle-{name}-{}-{nanos}", std::process::id())
+    kiln_test_support::unique_name(&format!("kiln-lifecycle-{name}"))
 }
 
 /// An app whose component `sub` is subscribed to `channel` at

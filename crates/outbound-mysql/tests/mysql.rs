@@ -2,20 +2,10 @@
 //! Outside CI the tests skip when it is not running; with `CI=true` they
 //! fail instead.
 
-use std::time::Duration;
-
 use kiln_outbound_mysql::{endpoint, Connection, DataType, Error, Pools, Value};
+use kiln_test_support::{require, MYSQL};
 
 const ADDRESS: &str = "mysql://root@127.0.0.1:3306/test";
-
-fn available() -> bool {
-    let up = std::net::TcpStream::connect_timeout(&"127.0.0.1:3306".parse().unwrap(), Duration::from_secs(2)).is_ok();
-    if !up {
-        assert_ne!(std::env::var("CI").as_deref(), Ok("true"), "MySQL is required in CI");
-        eprintln!("SKIPPED: MySQL is not reachable on 127.0.0.1:3306");
-    }
-    up
-}
 
 #[test]
 fn endpoint_is_host_and_port() {
@@ -27,9 +17,7 @@ fn endpoint_is_host_and_port() {
 
 #[tokio::test]
 async fn every_value_type_round_trips() {
-    if !available() {
-        return;
-    }
+    require!(MYSQL);
     let pools = Pools::new();
     let conn = pools.open(ADDRESS).await.unwrap();
     let table = format!("kiln_mysql_{}", std::process::id());
@@ -94,9 +82,7 @@ async fn every_value_type_round_trips() {
 
 #[tokio::test]
 async fn errors_are_the_interface_cases() {
-    if !available() {
-        return;
-    }
+    require!(MYSQL);
     let pools = Pools::new();
     let conn = pools.open(ADDRESS).await.unwrap();
     let err = conn.query("SELECT * FROM kiln_no_such_table", vec![]).await.unwrap_err();
@@ -138,9 +124,7 @@ fn ssl_mode_is_spelled_as_mysql_async_options() {
 /// — not a panic — when it has none (MariaDB's default, `have_ssl=DISABLED`).
 #[tokio::test]
 async fn tls_against_the_local_server() {
-    if !available() {
-        return;
-    }
+    require!(MYSQL);
     let pools = Pools::new();
     let plain = pools.open(ADDRESS).await.unwrap();
     let have_ssl = plain.query("SELECT @@have_ssl", vec![]).await.unwrap().rows;

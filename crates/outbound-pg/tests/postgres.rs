@@ -5,17 +5,9 @@
 use std::time::Duration;
 
 use kiln_outbound_pg::{endpoints, BoundKind, Connection, DataType, Error, Interval, Pool, QueryError, Value};
+use kiln_test_support::{require, POSTGRES};
 
 const ADDRESS: &str = "postgres://postgres@127.0.0.1:5432/test";
-
-fn available() -> bool {
-    let up = std::net::TcpStream::connect_timeout(&"127.0.0.1:5432".parse().unwrap(), Duration::from_secs(2)).is_ok();
-    if !up {
-        assert_ne!(std::env::var("CI").as_deref(), Ok("true"), "PostgreSQL is required in CI");
-        eprintln!("SKIPPED: PostgreSQL is not reachable on 127.0.0.1:5432");
-    }
-    up
-}
 
 #[test]
 fn endpoints_name_every_host_and_port() {
@@ -36,9 +28,7 @@ async fn echo(conn: &dyn Connection, ty: &str, value: Value, data_type: DataType
 
 #[tokio::test]
 async fn every_value_type_round_trips() {
-    if !available() {
-        return;
-    }
+    require!(POSTGRES);
     let pool = Pool::new();
     let conn = pool.open(ADDRESS).await.unwrap();
     echo(&conn, "bool", Value::Boolean(true), DataType::Boolean).await;
@@ -81,9 +71,7 @@ async fn every_value_type_round_trips() {
 
 #[tokio::test]
 async fn errors_are_the_interface_cases() {
-    if !available() {
-        return;
-    }
+    require!(POSTGRES);
     let pool = Pool::new();
     let conn = pool.open(ADDRESS).await.unwrap();
     let err = conn.query("SELECT * FROM kiln_no_such_table", vec![]).await.unwrap_err();
@@ -101,9 +89,7 @@ async fn errors_are_the_interface_cases() {
 
 #[tokio::test]
 async fn pooled_connections_are_reused_without_open_transactions() {
-    if !available() {
-        return;
-    }
+    require!(POSTGRES);
     let pool = Pool::new();
     let table = format!("kiln_pool_{}", std::process::id());
     let conn = pool.open(ADDRESS).await.unwrap();
@@ -153,9 +139,7 @@ fn refused(opened: Result<kiln_outbound_pg::PgConnection, Error>, needle: &str, 
 /// `verify-full` also wants the name to match.
 #[tokio::test]
 async fn sslmode_against_the_local_server() {
-    if !available() {
-        return;
-    }
+    require!(POSTGRES);
     let pool = Pool::new();
     let plain = pool.open(&format!("{ADDRESS}?sslmode=disable")).await.unwrap();
     assert!(!encrypted(&plain).await, "sslmode=disable");

@@ -2,40 +2,16 @@
 //! is not running, unless CI=true.
 
 use kiln_outbound_redis::{Connections, Error, Parameter, RedisValue};
+use kiln_test_support::{require, unique_name, REDIS};
 
 const ADDRESS: &str = "redis://127.0.0.1:6379/9";
 
-fn available() -> bool {
-    if std::net::TcpStream::connect("127.0.0.1:6379").is_ok() {
-        return true;
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "Redis is not running at 127.0.0.1:6379"
-    );
-    eprintln!("skipping: Redis is not running at 127.0.0.1:6379");
-    false
-}
-
-fn unique(prefix: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    format!(
-        "kiln-outbound-redis-test:{prefix}:{}:{nanos}",
-        std::process::id()
-    )
-}
-
 #[tokio::test]
 async fn every_operation_against_a_real_server() {
-    if !available() {
-        return;
-    }
+    require!(REDIS);
     let connections = Connections::new();
     let conn = connections.open(ADDRESS).await.unwrap();
-    let key = unique("kv");
+    let key = unique_name("kiln-outbound-redis-test:kv");
     assert_eq!(conn.get(&key).await.unwrap(), None);
     conn.set(&key, b"hello").await.unwrap();
     assert_eq!(conn.get(&key).await.unwrap(), Some(b"hello".to_vec()));
@@ -43,16 +19,16 @@ async fn every_operation_against_a_real_server() {
         matches!(conn.incr(&key).await, Err(Error::Other(_))),
         "INCR of a non-integer fails"
     );
-    let counter = unique("counter");
+    let counter = unique_name("kiln-outbound-redis-test:counter");
     assert_eq!(conn.incr(&counter).await.unwrap(), 1);
     assert_eq!(conn.incr(&counter).await.unwrap(), 2);
     assert_eq!(
-        conn.del(&[key.clone(), counter.clone(), unique("absent")])
+        conn.del(&[key.clone(), counter.clone(), unique_name("kiln-outbound-redis-test:absent")])
             .await
             .unwrap(),
         2
     );
-    let set = unique("set");
+    let set = unique_name("kiln-outbound-redis-test:set");
     assert_eq!(
         conn.sadd(&set, &["a".into(), "b".into(), "a".into()])
             .await
@@ -64,8 +40,8 @@ async fn every_operation_against_a_real_server() {
     assert_eq!(members, ["a", "b"]);
     assert_eq!(conn.srem(&set, &["a".into(), "z".into()]).await.unwrap(), 1);
     assert_eq!(conn.incr(&set).await, Err(Error::TypeError));
-    conn.publish(&unique("channel"), b"payload").await.unwrap();
-    let list = unique("list");
+    conn.publish(&unique_name("kiln-outbound-redis-test:channel"), b"payload").await.unwrap();
+    let list = unique_name("kiln-outbound-redis-test:list");
     let pushed = conn
         .execute(
             "RPUSH",
@@ -112,11 +88,9 @@ async fn every_operation_against_a_real_server() {
 
 #[tokio::test]
 async fn connections_are_cached_per_address_and_bad_addresses_fail() {
-    if !available() {
-        return;
-    }
+    require!(REDIS);
     let connections = Connections::new();
-    let key = unique("shared");
+    let key = unique_name("kiln-outbound-redis-test:shared");
     connections
         .open(ADDRESS)
         .await

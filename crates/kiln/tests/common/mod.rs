@@ -10,13 +10,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-/// The repository root.
-pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .expect("repo root")
-}
+// Not every test binary uses both.
+#[allow(unused_imports)]
+pub use kiln_test_support::{repo_root, service_available};
 
 /// Builds (or reuses) the guest fixtures and returns their folder.
 pub fn guests() -> &'static Path {
@@ -247,6 +243,11 @@ pub fn client() -> reqwest::Client {
         .expect("client")
 }
 
+/// Runs `kiln <args>` to completion, stdin closed.
+pub fn kiln(args: &[&str]) -> std::process::Output {
+    Command::new(kiln_bin()).args(args).stdin(Stdio::null()).output().expect("run kiln")
+}
+
 /// A tokio runtime for async client calls in sync tests.
 pub fn rt() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
@@ -255,20 +256,3 @@ pub fn rt() -> tokio::runtime::Runtime {
         .expect("runtime")
 }
 
-/// Whether the service `name` answers on `addr` (a local Redis, PostgreSQL,
-/// …). Outside CI a test that needs it prints why and skips; in CI
-/// (`CI=true`) an absent service fails the test instead.
-pub fn service_available(name: &str, addr: &str) -> bool {
-    let reachable = addr
-        .parse::<SocketAddr>()
-        .ok()
-        .is_some_and(|a| std::net::TcpStream::connect_timeout(&a, Duration::from_secs(2)).is_ok());
-    if reachable {
-        return true;
-    }
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("{name} is not reachable on {addr}, and CI requires it");
-    }
-    eprintln!("SKIPPED: {name} is not reachable on {addr}");
-    false
-}
