@@ -15,6 +15,7 @@ use std::sync::Arc;
 use criterion::{criterion_group, criterion_main, Criterion};
 use http_body_util::BodyExt;
 use kiln_engine::{EngineConfig, KilnEngine};
+use kiln_instance::TriggerContext;
 use kiln_trigger_http::{HttpTrigger, LogOptions};
 use kiln_world::{AppCapabilities, CapabilityOptions};
 
@@ -61,7 +62,9 @@ async fn prepare(wasm: &Path) -> anyhow::Result<Prepared> {
     let caps = AppCapabilities::new(&app.manifest, options).await?;
     let engine = KilnEngine::new(EngineConfig::default())?;
     let logs = LogOptions { dir: None, quiet: true, follow: Vec::new() };
-    let trigger = Arc::new(HttpTrigger::prepare(&app, &engine, &logs, &caps, Default::default(), Default::default())?);
+    let linker = kiln_world::linker::base_linker(engine.wasmtime()).map_err(|e| anyhow::anyhow!("{e:#}"))?;
+    let ctx = TriggerContext { app: &app, engine: &engine, linker: &linker, caps: &caps, logs: &logs, limits: engine.instance_limits(None) };
+    let trigger = Arc::new(HttpTrigger::prepare(&ctx, Default::default(), Default::default())?);
     Ok(Prepared { trigger, _engine: engine, _app: app, _dir: dir })
 }
 

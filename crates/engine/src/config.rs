@@ -16,9 +16,6 @@ pub struct EngineConfig {
     /// Largest linear memory one instance may grow to, in bytes; growth
     /// beyond it fails inside the guest (`memory.grow` returns -1).
     pub max_instance_memory: u64,
-    /// How long one instance may run before it is interrupted; `None` lets
-    /// guests run as long as they like.
-    pub request_timeout: Option<Duration>,
     /// Where compiled components are cached; `None` disables the cache.
     pub cache_dir: Option<std::path::PathBuf>,
 }
@@ -30,7 +27,6 @@ impl Default for EngineConfig {
             epoch_tick: Duration::from_millis(10),
             max_instances: 1000,
             max_instance_memory: 512 << 20,
-            request_timeout: None,
             cache_dir: crate::CompileCache::default_dir(),
         }
     }

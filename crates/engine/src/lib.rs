@@ -29,6 +29,7 @@ pub use limits::{is_timeout, Deadline, InstanceLimits, TimedOut};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use wasmtime::component::Component;
 use wasmtime::Module;
@@ -83,11 +84,12 @@ impl KilnEngine {
         &self.config
     }
 
-    /// The limits each instance gets: memory size and run time.
-    pub fn instance_limits(&self) -> InstanceLimits {
+    /// The limits of an instance that may run for `timeout` (`None`: no
+    /// bound), its memory capped as this engine's pool is.
+    pub fn instance_limits(&self, timeout: Option<Duration>) -> InstanceLimits {
         InstanceLimits {
             max_memory: usize::try_from(self.config.max_instance_memory).unwrap_or(usize::MAX),
-            timeout: self.config.request_timeout,
+            timeout,
         }
     }
 
@@ -175,7 +177,7 @@ impl Drop for KilnEngine {
 }
 
 impl Ticker {
-    fn start(engine: wasmtime::Engine, tick: std::time::Duration) -> Self {
+    fn start(engine: wasmtime::Engine, tick: Duration) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
         let thread_stop = stop.clone();
         // A plain thread rather than a tokio task: it must keep ticking even

@@ -28,7 +28,7 @@ impl Default for InstanceLimits {
         let config = crate::EngineConfig::default();
         Self {
             max_memory: config.max_instance_memory as usize,
-            timeout: config.request_timeout,
+            timeout: None,
         }
     }
 }
@@ -96,12 +96,13 @@ mod tests {
     use super::*;
     use crate::{EngineConfig, KilnEngine};
 
+    const TIMEOUT: Option<Duration> = Some(Duration::from_millis(200));
+
     fn engine() -> KilnEngine {
         let config = EngineConfig {
             pooling: false,
             cache_dir: None,
             max_instance_memory: 1 << 20,
-            request_timeout: Some(Duration::from_millis(200)),
             ..EngineConfig::default()
         };
         KilnEngine::new(config).expect("engine")
@@ -114,7 +115,7 @@ mod tests {
             .load_module(b"(module (func (export \"spin\") (loop $l br $l)))")
             .expect("wat accepted");
         let mut store = Store::new(engine.wasmtime(), ());
-        let deadline = engine.instance_limits().arm(&mut store);
+        let deadline = engine.instance_limits(TIMEOUT).arm(&mut store);
         let result = deadline
             .run(async {
                 let instance = wasmtime::Instance::new_async(&mut store, &module, &[]).await?;
@@ -133,7 +134,7 @@ mod tests {
     async fn a_guest_waiting_on_the_host_is_dropped_at_its_deadline() {
         let engine = engine();
         let deadline = engine
-            .instance_limits()
+            .instance_limits(TIMEOUT)
             .arm(&mut Store::new(engine.wasmtime(), ()));
         let err = deadline
             .run(std::future::pending::<wasmtime::Result<()>>())
@@ -162,7 +163,7 @@ mod tests {
             .load_module(b"(module (memory 1) (func (export \"grow\") (param i32) (result i32) (memory.grow (local.get 0))))")
             .expect("wat accepted");
         let mut store = Store::new(engine.wasmtime(), ());
-        engine.instance_limits().arm(&mut store);
+        engine.instance_limits(None).arm(&mut store);
         let instance = wasmtime::Instance::new_async(&mut store, &module, &[])
             .await
             .expect("instance");

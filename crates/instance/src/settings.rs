@@ -48,13 +48,6 @@ impl InstanceSettings {
         linker.instantiate_pre(component).map_err(|e| format!("cannot link imports: {e:#}"))
     }
 
-    /// These settings with other instance limits (the engine's, see
-    /// [`kiln_engine::KilnEngine::instance_limits`]).
-    pub fn with_limits(mut self, limits: kiln_engine::InstanceLimits) -> Self {
-        self.limits = limits;
-        self
-    }
-
     /// A fresh store for one instance of the component, its memory capped
     /// and its epoch deadline armed (see [`kiln_engine::InstanceLimits::arm`]).
     pub fn new_store(&self, engine: &wasmtime::Engine) -> wasmtime::Result<Store<HostState>> {
@@ -90,11 +83,12 @@ impl InstanceSettings {
 }
 
 /// The settings for instances of `component`: its environment, files, log
-/// streams and the share of `caps` its manifest entry grants.
+/// streams, the share of `caps` its manifest entry grants, and `limits`.
 pub fn instance_settings(
     component: &AppComponent,
     logs: &LogOptions,
     caps: &AppCapabilities,
+    limits: kiln_engine::InstanceLimits,
 ) -> Result<InstanceSettings, PrepareError> {
     let component_logs = ComponentLogs::open(&component.id, logs.dir.as_deref(), logs.echo(&component.id))
         .map_err(|source| PrepareError::Logs { id: component.id.clone(), source })?;
@@ -104,7 +98,7 @@ pub fn instance_settings(
         files_root: component.files_root.clone(),
         logs: component_logs,
         caps: caps.for_component(&component.spec),
-        limits: kiln_engine::InstanceLimits::default(),
+        limits,
     })
 }
 

@@ -37,8 +37,8 @@
 //!   (the request timed out or the client went away, so the host future is
 //!   dropped) or whose result outgrew the cap is cancelled on the server
 //!   (PostgreSQL's cancel request), and the connection's next statement
-//!   waits for that cancel to be delivered, so it can never be the one
-//!   cancelled. See the `cancel` module.
+//!   waits until the server has acted on that cancel, so it can never be
+//!   the one cancelled. See the `cancel` module.
 
 mod cancel;
 mod convert;
@@ -55,9 +55,8 @@ use futures::StreamExt;
 use tokio_postgres::config::Host;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, Config};
-use tokio_postgres_rustls::MakeRustlsConnect;
 
-use cancel::{InFlight, PendingCancel};
+use cancel::{CancelRoute, InFlight, PendingCancel};
 
 pub use error::{DbError, Error, QueryError};
 pub use value::{Bound, BoundKind, Column, DataType, Interval, RowSet, Value};
@@ -131,11 +130,11 @@ pub struct Pool {
     idle: Arc<Mutex<HashMap<String, Vec<Idle>>>>,
 }
 
-/// A pooled connection and the TLS settings it was made with (a cancel
-/// request opens a new connection to the same server the same way).
+/// A pooled connection and how it was made (a cancel request opens a new
+/// connection to the same server the same way).
 struct Idle {
     client: Client,
-    tls: MakeRustlsConnect,
+    route: CancelRoute,
 }
 
 impl Pool {
@@ -177,7 +176,7 @@ impl Pool {
                 tracing::debug!(error = %e, "PostgreSQL connection closed with an error");
             }
         });
-        Ok(PgConnection::new(Idle { client, tls }, &key, &self.idle))
+        Ok(PgConnection::new(Idle { client, route: CancelRoute::new(config, tls) }, &key, &self.idle))
     }
 
     fn take_idle(&self, address: &str) -> Option<Idle> {
@@ -195,7 +194,7 @@ impl Pool {
 /// A connection checked out of a [`Pool`]; it goes back when dropped.
 pub struct PgConnection {
     client: Option<Client>,
-    tls: MakeRustlsConnect,
+    route: CancelRoute,
     address: String,
     idle: Arc<Mutex<HashMap<String, Vec<Idle>>>>,
     max_result_bytes: usize,
@@ -206,7 +205,7 @@ impl PgConnection {
     fn new(idle_connection: Idle, address: &str, idle: &Arc<Mutex<HashMap<String, Vec<Idle>>>>) -> Self {
         Self {
             client: Some(idle_connection.client),
-            tls: idle_connection.tls,
+            route: idle_connection.route,
             address: address.to_string(),
             idle: idle.clone(),
             max_result_bytes: DEFAULT_MAX_RESULT_BYTES,
@@ -236,7 +235,7 @@ impl Drop for PgConnection {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
         let idle = self.idle.clone();
         let address = std::mem::take(&mut self.address);
-        let tls = self.tls.clone();
+        let route = self.route.clone();
         let pending_cancel = self.pending_cancel.take();
         runtime.spawn(async move {
             // A cancel still on its way must land before the ROLLBACK, or it
@@ -250,7 +249,7 @@ impl Drop for PgConnection {
             let mut idle = idle.lock().unwrap_or_else(|e| e.into_inner());
             let clients = idle.entry(address).or_default();
             if clients.len() < MAX_IDLE {
-                clients.push(Idle { client, tls });
+                clients.push(Idle { client, route });
             }
         });
     }
@@ -341,7 +340,7 @@ impl PgConnection {
     /// cancelled on the server.
     async fn cancellable<T>(&self, client: &Client, statement_run: impl std::future::Future<Output = Result<T, Error>>) -> Result<T, Error> {
         cancel::settle(self.pending_cancel.take()).await;
-        let in_flight = InFlight::new(client, &self.tls, &self.pending_cancel);
+        let in_flight = InFlight::new(client, &self.route, &self.pending_cancel);
         let result = statement_run.await;
         in_flight.finish();
         result
@@ -375,7 +374,7 @@ impl PgConnection {
             if let Err(err) = budget.charge("postgres", &values) {
                 // Stop the server producing rows nobody will read; awaited,
                 // so the guest's next statement cannot be the one cancelled.
-                cancel::cancel_now(client, &self.tls).await;
+                cancel::cancel_now(client, &self.route).await;
                 return Err(Error::QueryFailed(QueryError::Text(err.to_string())));
             }
             rows.push(values);

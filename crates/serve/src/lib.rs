@@ -1,5 +1,7 @@
-//! Serving a loaded application: the engine, the capabilities, the HTTP and
-//! Redis triggers, and a drained shutdown.
+//! Serving a loaded application: the engine, the capabilities, the linker
+//! built once, every trigger type the app uses (each a
+//! `kiln_instance::TriggerFactory`, listed in one place), and a drained
+//! shutdown.
 //!
 //! `kiln up` and the containerd shim (`containerd-shim-kiln-v1`) both end in
 //! [`serve`]: they differ only in where the [`App`] and the [`ServeConfig`]
@@ -21,15 +23,15 @@ mod signal;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
 use kiln_app::App;
 use kiln_engine::{EngineConfig, KilnEngine};
+use kiln_instance::{StopSignal, Trigger, TriggerContext, TriggerFactory};
 use kiln_runtime_config::RuntimeConfig;
-use kiln_trigger_http::{HttpTrigger, ServeOptions};
-use kiln_trigger_redis::RedisTrigger;
+use kiln_trigger_http::HttpTriggerFactory;
+use kiln_trigger_redis::RedisTriggerFactory;
 use kiln_world::capabilities::DEFAULT_LABEL;
 use kiln_world::{AppCapabilities, CapabilityOptions};
 
@@ -41,8 +43,11 @@ pub use signal::shutdown_signal;
 pub struct ServeConfig {
     /// Address the HTTP trigger listens on (port 0 picks a free port).
     pub listen: SocketAddr,
-    /// Engine settings: compile cache, memory limit, request timeout.
+    /// Engine settings: compile cache, pooling, memory limit.
     pub engine: EngineConfig,
+    /// How long one instance may run before it is stopped (HTTP: the
+    /// client gets 504); `None` lets guests run as long as they like.
+    pub request_timeout: Option<Duration>,
     /// Request size, slow-client and concurrency limits of the HTTP trigger.
     pub limits: HttpLimits,
     /// How Preview 3 instances are reused.
@@ -82,6 +87,7 @@ impl ServeConfig {
         Self {
             listen,
             engine: EngineConfig::default(),
+            request_timeout: None,
             limits: HttpLimits::default(),
             instance_reuse: InstanceReuse::default(),
             drain_timeout: Duration::from_secs(10),
@@ -120,7 +126,9 @@ pub async fn serve_with_engine(
     for kind in app.manifest.other_triggers.keys() {
         tracing::warn!(trigger = %kind, "no such trigger type in Kiln; its triggers are ignored");
     }
-    if app.http_triggers().is_empty() && app.manifest.redis_triggers.is_empty() {
+    let factories: Vec<Box<dyn TriggerFactory>> =
+        triggers(&config).into_iter().filter(|factory| factory.is_used_by(&app)).collect();
+    if factories.is_empty() {
         bail!("the application has no HTTP or Redis triggers: nothing to serve");
     }
     for component in &mut app.components {
@@ -143,43 +151,56 @@ pub async fn serve_with_engine(
         quiet: config.quiet,
         follow: config.follow.clone(),
     };
-    let redis = RedisTrigger::prepare(&app, &engine, &logs, &caps).await?;
-    let drain_timeout = config.drain_timeout;
-    // One stop signal shared by every trigger, so they drain side by side.
-    let stop = broadcast(stop);
-    if app.http_triggers().is_empty() {
-        release_startup_memory();
-        print_redis(&redis);
-        Arc::new(redis).run_until(stopped(stop), drain_timeout).await;
-        drop(engine);
-        return Ok(());
+    let linker = kiln_world::linker::base_linker(engine.wasmtime())
+        .map_err(|e| anyhow::anyhow!("cannot build the linker: {e:#}"))?;
+    let ctx = TriggerContext {
+        app: &app,
+        engine: &engine,
+        linker: &linker,
+        caps: &caps,
+        logs: &logs,
+        limits: engine.instance_limits(config.request_timeout),
+    };
+    let mut prepared = Vec::new();
+    for factory in &factories {
+        let trigger = factory.prepare(&ctx).await.map_err(anyhow::Error::from_boxed)?;
+        prepared.push(trigger);
     }
-    let redis = (!redis.is_empty()).then(|| {
-        print_redis(&redis);
-        tokio::spawn(Arc::new(redis).run_until(stopped(stop.clone()), drain_timeout))
-    });
-    let trigger = HttpTrigger::prepare(&app, &engine, &logs, &caps, config.limits.clone(), config.instance_reuse)?;
     release_startup_memory();
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", config.listen))?;
-    let addr = listener.local_addr()?;
-    print_routes(addr, &trigger);
-    kiln_trigger_http::serve(
-        Arc::new(trigger),
-        listener,
-        stopped(stop),
-        ServeOptions { drain_timeout },
-    )
-    .await?;
-    if let Some(redis) = redis {
-        // Ends within the drain timeout of the signal.
-        if let Err(err) = redis.await {
-            tracing::error!("Redis trigger task failed: {err}");
+    announce(&prepared);
+    // One stop signal for every trigger, so they drain side by side.
+    let stop = StopSignal::new(stop);
+    let runs = prepared.into_iter().map(|trigger| trigger.run(stop.clone(), config.drain_timeout));
+    let mut failure = None;
+    for (result, factory) in futures::future::join_all(runs).await.into_iter().zip(&factories) {
+        if let Err(err) = result {
+            tracing::error!(trigger = factory.kind(), "trigger failed: {err}");
+            failure.get_or_insert_with(|| anyhow::Error::from_boxed(err).context(format!("{} trigger", factory.kind())));
         }
     }
     drop(engine);
-    Ok(())
+    failure.map_or(Ok(()), Err)
+}
+
+/// Every trigger type Kiln serves, configured from `config`, in the order
+/// they are prepared and announced. A new trigger type is one entry here.
+fn triggers(config: &ServeConfig) -> Vec<Box<dyn TriggerFactory>> {
+    vec![
+        Box::new(RedisTriggerFactory),
+        Box::new(HttpTriggerFactory::new(config.listen, config.limits.clone(), config.instance_reuse)),
+    ]
+}
+
+/// Prints what each trigger serves to stdout, once everything is ready.
+fn announce(triggers: &[Box<dyn Trigger>]) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    for trigger in triggers {
+        if let Err(err) = trigger.announce(&mut out) {
+            tracing::debug!("cannot print what is served: {err}");
+        }
+    }
+    let _ = out.flush();
 }
 
 /// Hands back to the operating system the memory start-up freed.
@@ -224,43 +245,3 @@ async fn capabilities(config: &ServeConfig, app: &App, state_dir: PathBuf) -> an
     Ok(caps)
 }
 
-/// Prints each Redis subscription: `component: address channel`.
-fn print_redis(trigger: &RedisTrigger) {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "Redis triggers:");
-    for (address, channel, component) in trigger.subscriptions() {
-        let _ = writeln!(out, "  {component}: {address} channel `{channel}`");
-    }
-    let _ = out.flush();
-}
-
-fn print_routes(addr: SocketAddr, trigger: &HttpTrigger) {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "Serving http://{addr}");
-    let _ = writeln!(out, "Available Routes:");
-    for (route, target) in trigger.routes() {
-        let (path, wildcard) = match route.strip_suffix("/...") {
-            Some(prefix) => (if prefix.is_empty() { "/" } else { prefix }.to_string(), " (wildcard)"),
-            None => (route.clone(), ""),
-        };
-        let _ = writeln!(out, "  {target}: http://{addr}{path}{wildcard}");
-    }
-    let _ = out.flush();
-}
-
-/// A flag turned true once `stop` resolves, for several listeners.
-fn broadcast(stop: impl Future<Output = ()> + Send + 'static) -> tokio::sync::watch::Receiver<bool> {
-    let (tx, rx) = tokio::sync::watch::channel(false);
-    tokio::spawn(async move {
-        stop.await;
-        let _ = tx.send(true);
-    });
-    rx
-}
-
-/// Resolves once `stop` turns true.
-async fn stopped(mut stop: tokio::sync::watch::Receiver<bool>) {
-    let _ = stop.wait_for(|stopped| *stopped).await;
-}

@@ -84,7 +84,7 @@ pub fn serve_config(env: &[String], root: &Path) -> anyhow::Result<(ServeConfig,
             .map_err(|e| anyhow::anyhow!("KILN_MAX_INSTANCE_MEMORY: {e}"))?;
     }
     if let Some(value) = env.get("KILN_REQUEST_TIMEOUT") {
-        config.engine.request_timeout = Some(duration_of("KILN_REQUEST_TIMEOUT", value)?);
+        config.request_timeout = Some(duration_of("KILN_REQUEST_TIMEOUT", value)?);
     }
     if let Some(value) = env.get("KILN_DRAIN_TIMEOUT") {
         config.drain_timeout = duration_of("KILN_DRAIN_TIMEOUT", value)?;
@@ -187,7 +187,7 @@ mod tests {
         let (config, _) = serve_config(&vars, root.path()).unwrap();
         assert_eq!(config.listen, "127.0.0.1:8080".parse().unwrap(), "the last definition wins");
         assert_eq!(config.engine.max_instance_memory, 64 << 20);
-        assert_eq!(config.engine.request_timeout, Some(Duration::from_millis(2500)));
+        assert_eq!(config.request_timeout, Some(Duration::from_millis(2500)));
         assert_eq!(config.drain_timeout, Duration::from_secs(3));
         assert!(config.runtime_config.key_value_stores.contains_key("cache"), "{:?}", config.runtime_config);
     }
@@ -197,7 +197,7 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         let vars = env(&["KILN_REQUEST_TIMEOUT=500ms", "KILN_DRAIN_TIMEOUT=0"]);
         let (config, _) = serve_config(&vars, root.path()).unwrap();
-        assert_eq!(config.engine.request_timeout, Some(Duration::from_millis(500)));
+        assert_eq!(config.request_timeout, Some(Duration::from_millis(500)));
         assert_eq!(config.drain_timeout, Duration::ZERO);
         let (config, _) = serve_config(&env(&["KILN_DRAIN_TIMEOUT=2m"]), root.path()).unwrap();
         assert_eq!(config.drain_timeout, Duration::from_secs(120));

@@ -17,8 +17,11 @@
 //!
 //! [`HttpTrigger::prepare`] compiles and pre-links every component once, at
 //! startup, so the per-request work is instantiation and the call itself.
+//! [`HttpTriggerFactory`] is the trigger as `serve` runs it (the
+//! `kiln_instance::Trigger` contract).
 
 pub mod body;
+mod contract;
 mod direct;
 mod dispatch;
 mod in_process;
@@ -36,6 +39,7 @@ pub mod wasi_http_p3;
 pub use kiln_cgi as cgi;
 /// Spin route patterns and the router.
 pub use kiln_routing as routes;
+pub use contract::HttpTriggerFactory;
 pub use kiln_instance::{instance_settings, InstanceSettings, LogOptions, PrepareError};
 pub use prepare::{HttpPrepareError, HttpTrigger};
 pub use limits::HttpLimits;

@@ -4,10 +4,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use kiln_app::manifest::{HttpExecutor, HttpRoute, StaticResponse};
-use kiln_app::App;
 use kiln_engine::KilnEngine;
-use kiln_instance::{instance_settings, read_source, InstanceSettings, LogOptions, PrepareError};
-use kiln_world::{AppCapabilities, HostState};
+use kiln_instance::{instance_settings, read_source, InstanceSettings, PrepareError, TriggerContext};
+use kiln_world::HostState;
 
 use crate::limits::HttpLimits;
 use crate::reuse::InstanceReuse;
@@ -52,28 +51,15 @@ pub struct HttpTrigger {
 }
 
 impl HttpTrigger {
-    /// Compiles and pre-links every component the app's HTTP triggers use;
-    /// each gets the share of `caps` its manifest entry grants. `limits`
-    /// bound what clients may send; `reuse` says how Preview 3 components
-    /// reuse instances (see [`crate::reuse`]; other components always get a
-    /// fresh instance per request).
-    pub fn prepare(
-        app: &App,
-        engine: &KilnEngine,
-        logs: &LogOptions,
-        caps: &AppCapabilities,
-        limits: HttpLimits,
-        reuse: InstanceReuse,
-    ) -> Result<Self, HttpPrepareError> {
-        if let Some(dir) = &logs.dir {
-            std::fs::create_dir_all(dir).map_err(|source| PrepareError::Logs {
-                id: "*".into(),
-                source: std::io::Error::new(source.kind(), format!("{}: {source}", dir.display())),
-            })?;
-        }
-        let base_linker = kiln_world::linker::base_linker(engine.wasmtime()).map_err(|e| {
-            PrepareError::Component { id: "*".into(), message: format!("linker: {e:#}") }
-        })?;
+    /// Compiles and pre-links every component the app's HTTP triggers use
+    /// against `ctx.linker`; each gets the share of `ctx.caps` its manifest
+    /// entry grants and `ctx.limits`. `limits` bound what clients may send;
+    /// `reuse` says how Preview 3 components reuse instances (see
+    /// [`crate::reuse`]; other components always get a fresh instance per
+    /// request).
+    pub fn prepare(ctx: &TriggerContext<'_>, limits: HttpLimits, reuse: InstanceReuse) -> Result<Self, HttpPrepareError> {
+        let TriggerContext { app, engine, linker: base_linker, caps, logs, .. } = *ctx;
+        ctx.create_log_dir()?;
         // Walk the triggers first (cheap, and failing in manifest order),
         // then compile every component at once, then route.
         let mut jobs: Vec<Job> = Vec::new();
@@ -110,7 +96,7 @@ impl HttpTrigger {
                     jobs.push(Job {
                         id: id.to_string(),
                         wagi: wagi.cloned(),
-                        settings: instance_settings(component, logs, caps)?.with_limits(engine.instance_limits()),
+                        settings: instance_settings(component, logs, caps, ctx.limits)?,
                         bytes: read_source(id, &component.source)?,
                     });
                     jobs.len() - 1
@@ -121,7 +107,7 @@ impl HttpTrigger {
             }
         }
         let ids: Vec<String> = jobs.iter().map(|j| j.id.clone()).collect();
-        let compiled = compile_all(engine, &base_linker, reuse, jobs)
+        let compiled = compile_all(engine, base_linker, reuse, jobs)
             .into_iter()
             .zip(&ids)
             .map(|(result, id)| result.map_err(|message| PrepareError::Component { id: id.clone(), message }))

@@ -60,13 +60,7 @@ impl WasiHttpHandler {
         }));
         match receiver.await {
             Ok(Ok(response)) => {
-                tokio::spawn(async move {
-                    match task.await {
-                        Ok(Ok(())) => {}
-                        Ok(Err(err)) => tracing::error!(component = %id, "guest failed while streaming the response: {err:#}"),
-                        Err(err) => tracing::error!(component = %id, "guest task failed: {err}"),
-                    }
-                });
+                stream_on(id, task);
                 Ok(response.map(|b| b.map_err(|e| std::io::Error::other(e.to_string())).boxed_unsync()))
             }
             Ok(Err(code)) => Err(wasmtime::format_err!("guest answered with error code {code:?}")),
@@ -77,6 +71,18 @@ impl WasiHttpHandler {
             },
         }
     }
+}
+
+/// Lets the guest `task` finish streaming a response already handed to the
+/// client, logging how it ends if it fails.
+pub(crate) fn stream_on(id: std::sync::Arc<str>, task: tokio::task::JoinHandle<wasmtime::Result<()>>) {
+    tokio::spawn(async move {
+        match task.await {
+            Ok(Ok(())) => {}
+            Ok(Err(err)) => tracing::error!(component = %id, "guest failed while streaming the response: {err:#}"),
+            Err(err) => tracing::error!(component = %id, "guest task failed: {err}"),
+        }
+    });
 }
 
 /// The component's export names.

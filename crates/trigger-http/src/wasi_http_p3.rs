@@ -115,13 +115,7 @@ impl WasiHttpP3Handler {
         }));
         match receiver.await {
             Ok(Ok(response)) => {
-                tokio::spawn(async move {
-                    match task.await {
-                        Ok(Ok(())) => {}
-                        Ok(Err(err)) => tracing::error!(component = %id, "guest failed while streaming the response: {err:#}"),
-                        Err(err) => tracing::error!(component = %id, "guest task failed: {err}"),
-                    }
-                });
+                crate::wasi_http::stream_on(id, task);
                 Ok(response)
             }
             Ok(Err(err)) => Err(err),

@@ -31,8 +31,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use kiln_app::App;
-use kiln_engine::KilnEngine;
-use kiln_instance::{InstanceSettings, LogOptions, PrepareError};
+use kiln_instance::{BoxFuture, InstanceSettings, PrepareError, StopSignal, Trigger, TriggerContext, TriggerError, TriggerFactory};
 use kiln_world::spin_inbound_redis::{p3, InboundRedisGuestPre, EXPORT};
 use kiln_world::{AppCapabilities, HostState};
 use tokio::sync::Semaphore;
@@ -120,14 +119,8 @@ impl RedisHandler {
             Guest::Spin(pre) => pre,
             Guest::P3(pre) => return self.handle_p3(pre, payload).await,
         };
-        let mut store = self
-            .settings
-            .new_store(pre.engine())
-            .map_err(|e| format!("{e:#}"))?;
-        let guest = pre
-            .instantiate_async(&mut store)
-            .await
-            .map_err(|e| format!("cannot instantiate: {e:#}"))?;
+        let mut store = self.settings.new_store(pre.engine()).map_err(|e| format!("{e:#}"))?;
+        let guest = instantiated(pre.instantiate_async(&mut store).await)?;
         match guest
             .fermyon_spin_inbound_redis()
             .call_handle_message(&mut store, &payload)
@@ -149,14 +142,8 @@ impl RedisHandler {
         pre: &p3::InboundRedisP3Pre<HostState>,
         payload: Vec<u8>,
     ) -> Result<(), String> {
-        let mut store = self
-            .settings
-            .new_store(pre.engine())
-            .map_err(|e| format!("{e:#}"))?;
-        let guest = pre
-            .instantiate_async(&mut store)
-            .await
-            .map_err(|e| format!("cannot instantiate: {e:#}"))?;
+        let mut store = self.settings.new_store(pre.engine()).map_err(|e| format!("{e:#}"))?;
+        let guest = instantiated(pre.instantiate_async(&mut store).await)?;
         let outcome = store
             .run_concurrent(async move |accessor| {
                 let answer = guest
@@ -177,6 +164,11 @@ impl RedisHandler {
     }
 }
 
+/// An instantiation's outcome, its failure worded for the log.
+fn instantiated<T>(result: wasmtime::Result<T>) -> Result<T, String> {
+    result.map_err(|e| format!("cannot instantiate: {e:#}"))
+}
+
 /// The channels of one Redis server and who listens on each.
 struct Server {
     /// The resolved address (may hold a password: never logged as is).
@@ -193,24 +185,9 @@ pub struct RedisTrigger {
 impl RedisTrigger {
     /// Resolves every `[[trigger.redis]]` entry and compiles and pre-links
     /// its component; each gets the share of `caps` its manifest entry grants.
-    pub async fn prepare(
-        app: &App,
-        engine: &KilnEngine,
-        logs: &LogOptions,
-        caps: &AppCapabilities,
-    ) -> Result<Self, RedisTriggerError> {
-        let base = kiln_world::linker::base_linker(engine.wasmtime()).map_err(|e| {
-            PrepareError::Component {
-                id: "*".into(),
-                message: format!("linker: {e:#}"),
-            }
-        })?;
-        if let Some(dir) = &logs.dir {
-            std::fs::create_dir_all(dir).map_err(|source| PrepareError::Logs {
-                id: "*".into(),
-                source,
-            })?;
-        }
+    pub async fn prepare(ctx: &TriggerContext<'_>) -> Result<Self, RedisTriggerError> {
+        let TriggerContext { app, caps, .. } = *ctx;
+        ctx.create_log_dir()?;
         let default_address = app
             .manifest
             .application
@@ -246,7 +223,7 @@ impl RedisTrigger {
             let handler = match handlers.get(id) {
                 Some(handler) => handler.clone(),
                 None => {
-                    let handler = Arc::new(compile(engine, &base, component, logs, caps)?);
+                    let handler = Arc::new(compile(ctx, component)?);
                     handlers.insert(id.to_string(), handler.clone());
                     handler
                 }
@@ -465,22 +442,15 @@ async fn resolve(
 }
 
 /// Compiles and pre-links one Redis component.
-fn compile(
-    engine: &KilnEngine,
-    base: &wasmtime::component::Linker<HostState>,
-    component: &kiln_app::AppComponent,
-    logs: &LogOptions,
-    caps: &AppCapabilities,
-) -> Result<RedisHandler, RedisTriggerError> {
+fn compile(ctx: &TriggerContext<'_>, component: &kiln_app::AppComponent) -> Result<RedisHandler, RedisTriggerError> {
+    let engine = ctx.engine;
     let id = component.id.as_str();
     let fail = |message: String| PrepareError::Component {
         id: id.to_string(),
         message,
     };
-    let settings = kiln_instance::instance_settings(component, logs, caps)?
-        .with_limits(engine.instance_limits());
-    let bytes = std::fs::read(&component.source)
-        .map_err(|e| fail(format!("cannot read {}: {e}", component.source.display())))?;
+    let settings = kiln_instance::instance_settings(component, ctx.logs, ctx.caps, ctx.limits)?;
+    let bytes = kiln_instance::read_source(id, &component.source)?;
     let compiled = engine
         .load_component(&bytes)
         .map_err(|e| fail(e.to_string()))?;
@@ -498,7 +468,7 @@ fn compile(
         ))
         .into());
     }
-    let pre = settings.prelink(base, &compiled).map_err(fail)?;
+    let pre = settings.prelink(ctx.linker, &compiled).map_err(fail)?;
     let pre = if spin {
         Guest::Spin(
             InboundRedisGuestPre::new(pre)
@@ -511,4 +481,41 @@ fn compile(
         )
     };
     Ok(RedisHandler { pre, settings })
+}
+
+/// `[[trigger.redis]]`: one subscription per distinct server, as `serve`
+/// runs it.
+pub struct RedisTriggerFactory;
+
+impl TriggerFactory for RedisTriggerFactory {
+    fn kind(&self) -> &'static str {
+        "redis"
+    }
+
+    fn is_used_by(&self, app: &App) -> bool {
+        !app.manifest.redis_triggers.is_empty()
+    }
+
+    fn prepare<'a>(&'a self, ctx: &'a TriggerContext<'a>) -> BoxFuture<'a, Result<Box<dyn Trigger>, TriggerError>> {
+        Box::pin(async move { Ok(Box::new(RedisTrigger::prepare(ctx).await?) as Box<dyn Trigger>) })
+    }
+}
+
+impl Trigger for RedisTrigger {
+    /// `Redis triggers:`, then `component: address channel` per
+    /// subscription (addresses without password).
+    fn announce(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        writeln!(out, "Redis triggers:")?;
+        for (address, channel, component) in self.subscriptions() {
+            writeln!(out, "  {component}: {address} channel `{channel}`")?;
+        }
+        Ok(())
+    }
+
+    fn run(self: Box<Self>, stop: StopSignal, drain: Duration) -> BoxFuture<'static, Result<(), TriggerError>> {
+        Box::pin(async move {
+            Arc::new(*self).run_until(stop.stopped(), drain).await;
+            Ok(())
+        })
+    }
 }

@@ -174,7 +174,7 @@ fn serve_config(args: UpArgs) -> anyhow::Result<ServeConfig> {
         config.engine.cache_dir = None;
     }
     config.engine.max_instance_memory = args.max_instance_memory;
-    config.engine.request_timeout = args.request_timeout;
+    config.request_timeout = args.request_timeout;
     config.limits = http_limits(&args)?;
     config.instance_reuse = InstanceReuse {
         max_reuse_count: args.max_instance_reuse_count as usize,
