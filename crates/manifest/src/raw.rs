@@ -22,13 +22,13 @@ use crate::{outbound, validate};
 /// A value that is either a string or a table, decoded by `from_str` /
 /// `from_map`. Hand-written so errors keep their spans and say what was
 /// expected (serde's untagged enums lose both).
-trait StringOrTable: Sized {
+pub(crate) trait StringOrTable: Sized {
     const EXPECTING: &'static str;
     fn from_str<E: de::Error>(s: &str) -> Result<Self, E>;
     fn from_map<'de, A: MapAccess<'de>>(map: A) -> Result<Self, A::Error>;
 }
 
-struct StringOrTableVisitor<T>(PhantomData<T>);
+pub(crate) struct StringOrTableVisitor<T>(pub(crate) PhantomData<T>);
 
 impl<'de, T: StringOrTable> Visitor<'de> for StringOrTableVisitor<T> {
     type Value = T;
@@ -43,15 +43,17 @@ impl<'de, T: StringOrTable> Visitor<'de> for StringOrTableVisitor<T> {
     }
 }
 
+/// Implements `Deserialize` for a [`StringOrTable`] type.
 macro_rules! string_or_table {
     ($ty:ty) => {
         impl<'de> Deserialize<'de> for $ty {
             fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                d.deserialize_any(StringOrTableVisitor::<$ty>(PhantomData))
+                d.deserialize_any($crate::raw::StringOrTableVisitor::<$ty>(std::marker::PhantomData))
             }
         }
     };
 }
+pub(crate) use string_or_table;
 
 /// A validated component or trigger id.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Deserialize)]

@@ -18,7 +18,7 @@ use crate::model::{
 use crate::raw::{
     ComponentParts, DependencyName, HttpHost, Id, OutboundHost, RawBuild, RawDependency,
     RawExecutor, RawFileMount, RawSource, RawStaticResponse, RawVariable, RoutePath, Template,
-    VarName,
+    VarName, string_or_table, StringOrTable,
 };
 use crate::validate;
 
@@ -195,31 +195,21 @@ struct PrivateRoute {
     private: bool,
 }
 
-impl<'de> Deserialize<'de> for RouteV2 {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = RouteV2;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a route string such as \"/hello/...\", or `{ private = true }`")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<RouteV2, E> {
-                RoutePath::try_from(v.to_string())
-                    .map(|r| RouteV2::Path(r.0))
-                    .map_err(E::custom)
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RouteV2, A::Error> {
-                match PrivateRoute::deserialize(MapAccessDeserializer::new(map))? {
-                    PrivateRoute { private: true } => Ok(RouteV2::Private),
-                    PrivateRoute { private: false } => Err(de::Error::custom(
-                        "`private = false` is not a route; give a path such as \"/hello\" instead",
-                    )),
-                }
+impl StringOrTable for RouteV2 {
+    const EXPECTING: &'static str = "a route string such as \"/hello/...\", or `{ private = true }`";
+    fn from_str<E: de::Error>(v: &str) -> Result<Self, E> {
+        RoutePath::try_from(v.to_string()).map(|r| RouteV2::Path(r.0)).map_err(E::custom)
+    }
+    fn from_map<'de, A: MapAccess<'de>>(map: A) -> Result<Self, A::Error> {
+        match PrivateRoute::deserialize(MapAccessDeserializer::new(map))? {
+            PrivateRoute { private: true } => Ok(RouteV2::Private),
+            PrivateRoute { private: false } => {
+                Err(de::Error::custom("`private = false` is not a route; give a path such as \"/hello\" instead"))
             }
         }
-        d.deserialize_any(V)
     }
 }
+string_or_table!(RouteV2);
 
 /// `component = "id"` or an inline component table.
 enum ComponentRef {
@@ -227,27 +217,16 @@ enum ComponentRef {
     Inline(Box<ComponentV2>),
 }
 
-impl<'de> Deserialize<'de> for ComponentRef {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = ComponentRef;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a component id string or an inline component table")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<ComponentRef, E> {
-                Id::try_from(v.to_string())
-                    .map(|id| ComponentRef::Id(id.0))
-                    .map_err(E::custom)
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<ComponentRef, A::Error> {
-                ComponentV2::deserialize(MapAccessDeserializer::new(map))
-                    .map(|c| ComponentRef::Inline(Box::new(c)))
-            }
-        }
-        d.deserialize_any(V)
+impl StringOrTable for ComponentRef {
+    const EXPECTING: &'static str = "a component id string or an inline component table";
+    fn from_str<E: de::Error>(v: &str) -> Result<Self, E> {
+        Id::try_from(v.to_string()).map(|id| ComponentRef::Id(id.0)).map_err(E::custom)
+    }
+    fn from_map<'de, A: MapAccess<'de>>(map: A) -> Result<Self, A::Error> {
+        ComponentV2::deserialize(MapAccessDeserializer::new(map)).map(|c| ComponentRef::Inline(Box::new(c)))
     }
 }
+string_or_table!(ComponentRef);
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
