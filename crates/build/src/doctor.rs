@@ -97,7 +97,8 @@ fn manifest_fix(err: &ManifestError) -> String {
             "correct {at}: unknown fields are errors and each field has one type \
              (see Spin's manifest reference)"
         ),
-        ErrorKind::Invalid => format!("change {at} as the message says"),
+        // The manifest reports no unsupported kind; kept with `Invalid`.
+        ErrorKind::Invalid | ErrorKind::Unsupported => format!("change {at} as the message says"),
     }
 }
 

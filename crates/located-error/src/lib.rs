@@ -3,8 +3,8 @@
 //! Parsers produce a [`Problem`] (a byte span, a field path and a message);
 //! [`LocatedError::from_problem`] turns the span into a line and column once,
 //! at the edge, so parsers never deal with file names or line counting. The
-//! kind enum is the caller's (see [`Kind`]), so the manifest and the runtime
-//! configuration keep their own categories.
+//! manifest and the runtime configuration share [`ErrorKind`]; the kind is
+//! generic ([`Kind`]) so another file format can bring its own.
 //!
 //! [`section`] and [`paths`] are the helpers for typed TOML tables (a
 //! `type` picked from a table of supported names, unknown keys pointing at
@@ -35,4 +35,32 @@ pub trait Kind: Copy + std::fmt::Debug + Send + Sync + 'static {
     const INVALID: Self;
     /// A `type` or section Spin knows and Kiln does not implement.
     const UNSUPPORTED: Self;
+}
+
+/// The kinds the manifest and the runtime configuration report: what went
+/// wrong, broadly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The file could not be read, or its folder could not be made absolute.
+    Io,
+    /// The text is not valid TOML.
+    Syntax,
+    /// The manifest's `spin_manifest_version` is missing or unsupported.
+    Version,
+    /// A field is unknown, missing or of the wrong type.
+    Schema,
+    /// A store or provider `type`, or a whole section, that Spin knows but
+    /// Kiln does not implement.
+    Unsupported,
+    /// The file is well-formed but a value breaks a rule (a bad route, a
+    /// missing component, an empty path, a URL that does not parse, ...).
+    Invalid,
+}
+
+impl Kind for ErrorKind {
+    const IO: Self = Self::Io;
+    const SYNTAX: Self = Self::Syntax;
+    const SCHEMA: Self = Self::Schema;
+    const INVALID: Self = Self::Invalid;
+    const UNSUPPORTED: Self = Self::Unsupported;
 }

@@ -1,30 +1,8 @@
 //! The error type: a [`kiln_located_error::LocatedError`] over this crate's
 //! [`ErrorKind`].
 
-/// What went wrong, broadly.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorKind {
-    /// The file could not be read.
-    Io,
-    /// The text is not valid TOML.
-    Syntax,
-    /// `spin_manifest_version` is missing or unsupported.
-    Version,
-    /// A field is unknown, missing or of the wrong type.
-    Schema,
-    /// The manifest is well-formed but breaks a rule (bad route, missing
-    /// component, ...).
-    Invalid,
-}
-
-impl kiln_located_error::Kind for ErrorKind {
-    const IO: Self = Self::Io;
-    const SYNTAX: Self = Self::Syntax;
-    const SCHEMA: Self = Self::Schema;
-    const INVALID: Self = Self::Invalid;
-    // The manifest has no separate category for what Kiln does not implement.
-    const UNSUPPORTED: Self = Self::Invalid;
-}
+/// What went wrong, broadly (shared with the runtime configuration).
+pub use kiln_located_error::ErrorKind;
 
 /// A manifest could not be read, parsed or validated.
 ///

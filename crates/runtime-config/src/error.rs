@@ -5,30 +5,8 @@
 //! file's text; `RuntimeConfigError::from_problem` turns the span into a
 //! line and column once, at the edge.
 
-/// What went wrong, broadly.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorKind {
-    /// The file could not be read, or its folder could not be made absolute.
-    Io,
-    /// The text is not valid TOML.
-    Syntax,
-    /// A field is unknown, missing or of the wrong type.
-    Schema,
-    /// A store or provider `type`, or a whole section, that Spin knows but
-    /// Kiln does not implement.
-    Unsupported,
-    /// The file is well-formed but a value breaks a rule (an empty path, a
-    /// URL that does not parse, ...).
-    Invalid,
-}
-
-impl kiln_located_error::Kind for ErrorKind {
-    const IO: Self = Self::Io;
-    const SYNTAX: Self = Self::Syntax;
-    const SCHEMA: Self = Self::Schema;
-    const INVALID: Self = Self::Invalid;
-    const UNSUPPORTED: Self = Self::Unsupported;
-}
+/// What went wrong, broadly (shared with the manifest).
+pub use kiln_located_error::ErrorKind;
 
 /// A runtime configuration file could not be read or parsed.
 ///
