@@ -45,27 +45,35 @@
 pub mod capabilities;
 pub mod clients;
 pub mod key_value;
+#[path = "key_value/p3.rs"]
 pub mod key_value_p3;
 pub mod linker;
 pub mod mqtt;
+#[path = "mqtt/p3.rs"]
 pub mod mqtt_p3;
 pub mod mysql;
 pub mod outbound_http;
+#[path = "wasi/p3.rs"]
 pub mod p3;
 pub mod postgres;
 pub mod rdbms_common;
 pub mod redis;
+#[path = "redis/p3.rs"]
 pub mod redis_p3;
 pub mod registry;
 pub mod spin_inbound;
+#[path = "wasi/sockets.rs"]
 mod sockets;
 pub mod spin_inbound_redis;
 pub mod sqlite;
+#[path = "sqlite/p3.rs"]
 pub mod sqlite_p3;
 mod state;
+#[path = "wasi/stdio.rs"]
 pub mod stdio;
 pub mod unavailable;
 pub mod variables;
+#[path = "variables/p3.rs"]
 pub mod variables_p3;
 
 pub use capabilities::{AppCapabilities, CapabilityError, CapabilityOptions, ComponentCapabilities};
