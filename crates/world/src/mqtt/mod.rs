@@ -1,140 +1,112 @@
-//! Outbound MQTT host bindings: Spin 2 `fermyon:spin/mqtt@2.0.0`, over
-//! [`kiln_outbound_mqtt`]'s cached broker connections.
+//! Outbound MQTT over [`kiln_outbound_mqtt`]'s cached broker sessions, every
+//! interface version over the same grant check, sessions and handles.
+//!
+//! * Runtime config: none.
+//! * App state: broker sessions cached in the app's
+//!   [`crate::OutboundClients`] by address, username, password and
+//!   keep-alive interval, so the instances of an app's components share a
+//!   session instead of opening one per request.
+//! * Per-instance state: [`ConnectionHandle`]s in the resource table.
+//! * Bindings: Spin 2 `fermyon:spin/mqtt@2.0.0` ([`v2`]) and Preview 3's
+//!   `spin:mqtt/mqtt@3.0.0` ([`p3`]).
 //!
 //! A component may only reach brokers its `allowed_outbound_hosts` lists
 //! (`mqtt://host:port`); any other address gets the interface's own
-//! `invalid-address` error, as does a malformed one. The Preview 3 version
-//! (`spin:mqtt/mqtt@3.0.0`) is in [`crate::mqtt_p3`], over the same sessions. Connections are cached
-//! per app (see [`crate::OutboundClients`]) by address, username, password and keep-alive interval, so
-//! the instances of an app's components share a broker session instead of
-//! opening one per request. Passwords are never logged.
+//! `invalid-address` error, as does a malformed one. Passwords are never
+//! logged.
+
+mod p3;
+mod v2;
 
 use std::sync::Arc;
 
-use kiln_outbound_mqtt::{Connection, ConnectionPool, Error, Qos};
-use wasmtime::component::{HasSelf, Linker, Resource};
+use kiln_outbound_mqtt::{Connection, Error};
+use kiln_outbound_networking::OutboundPolicy;
+use wasmtime::component::Linker;
 
-use crate::HostState;
+use crate::{ComponentCapabilities, HostState};
 
-mod bindings {
-    wasmtime::component::bindgen!({
-        path: "wit",
-        world: "kiln:host/mqtt",
-        imports: { default: async | trappable },
-        with: {
-            "fermyon:spin/mqtt.connection": super::ConnectionHandle,
-        },
-    });
+crate::shared::host_bindings!("kiln:host/mqtt" => Mqtt, with: {
+    "fermyon:spin/mqtt.connection": super::ConnectionHandle,
+});
+
+/// The interfaces this capability defines, as the component model names them.
+pub(crate) const INTERFACES: &[&str] = &["fermyon:spin/mqtt@2.0.0", "spin:mqtt/mqtt@3.0.0"];
+
+/// Adds every outbound MQTT interface version (Preview 3 included) to `linker`.
+pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+    bindings::add_to_linker(linker)?;
+    p3::bindings::add_to_linker(linker)
 }
-
-use bindings::fermyon::spin2_0_0::mqtt as v2;
-
-/// The interfaces this module defines, as the component model names them.
-pub(crate) const INTERFACES: &[&str] = &["fermyon:spin/mqtt@2.0.0"];
 
 /// A connection as a guest holds it: a share of a cached broker session.
 pub struct ConnectionHandle(pub(crate) Arc<Connection>);
 
-/// Opens (or reuses) a cached broker session; the caller has checked the
-/// grant.
+/// Whether the component may reach the broker `address` names: its
+/// `mqtt://host:port` (1883 when the port is left out) must be allowed, and
+/// not lead into `block_networks`.
+pub(crate) async fn allowed(policy: &OutboundPolicy, address: &str) -> bool {
+    policy.allows_connect_url(address).await
+}
+
+/// The component's session with the broker at `address` (opened, or shared
+/// from the app's cache), once its grant is checked; failures are logged.
 pub(crate) async fn open(
-    pool: &ConnectionPool,
+    caps: &ComponentCapabilities,
+    component: &str,
     address: &str,
     username: &str,
     password: &str,
     keep_alive_secs: u64,
 ) -> Result<Arc<Connection>, Error> {
-    pool.open(address, username, password, keep_alive_secs).await
-}
-
-/// Adds `fermyon:spin/mqtt@2.0.0` to `linker`.
-pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
-    bindings::Mqtt::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)
-}
-
-type Trappable<T> = wasmtime::Result<T>;
-
-impl From<Error> for v2::Error {
-    fn from(err: Error) -> Self {
-        match err {
-            Error::InvalidAddress(_) => v2::Error::InvalidAddress,
-            Error::TooManyConnections => v2::Error::TooManyConnections,
-            Error::ConnectionFailed(message) => v2::Error::ConnectionFailed(message),
-            Error::Other(message) => v2::Error::Other(message),
-        }
+    if !allowed(&caps.outbound, address).await {
+        tracing::debug!(component, "MQTT address not allowed by allowed_outbound_hosts");
+        return Err(Error::InvalidAddress("not allowed".into()));
     }
-}
-
-impl From<v2::Qos> for Qos {
-    fn from(qos: v2::Qos) -> Self {
-        match qos {
-            v2::Qos::AtMostOnce => Qos::AtMostOnce,
-            v2::Qos::AtLeastOnce => Qos::AtLeastOnce,
-            v2::Qos::ExactlyOnce => Qos::ExactlyOnce,
-        }
+    let opened = caps.clients.mqtt.open(address, username, password, keep_alive_secs).await;
+    if let Err(err) = &opened {
+        tracing::debug!(component, error = %err, "MQTT open failed");
     }
+    opened
 }
 
-/// Whether the component may reach the broker `address` names: its
-/// `mqtt://host:port` (1883 when the port is left out) must be allowed, and
-/// not lead into `block_networks`.
-pub(crate) async fn allowed(policy: &kiln_outbound_networking::OutboundPolicy, address: &str) -> bool {
-    policy.allows_connect_url(address).await
-}
-
-impl v2::Host for HostState {}
-
-impl v2::HostConnection for HostState {
-    async fn open(
-        &mut self,
-        address: String,
-        username: String,
-        password: String,
-        keep_alive_interval_in_secs: u64,
-    ) -> Trappable<Result<Resource<ConnectionHandle>, v2::Error>> {
-        if !allowed(&self.caps.outbound, &address).await {
-            tracing::debug!(component = %self.component_id, "MQTT address not allowed by allowed_outbound_hosts");
-            return Ok(Err(v2::Error::InvalidAddress));
-        }
-        let opened = open(&self.caps.clients.mqtt, &address, &username, &password, keep_alive_interval_in_secs).await;
-        let connection = match opened {
-            Ok(connection) => connection,
-            Err(err) => {
-                tracing::debug!(component = %self.component_id, error = %err, "MQTT open failed");
-                return Ok(Err(err.into()));
+/// The backend's error and an interface's `qos` converted for interface
+/// version `$v` (the cases are the same in every version).
+macro_rules! conversions {
+    ($v:ident) => {
+        fn error(err: kiln_outbound_mqtt::Error) -> $v::Error {
+            use kiln_outbound_mqtt::Error as E;
+            match err {
+                E::InvalidAddress(_) => $v::Error::InvalidAddress,
+                E::TooManyConnections => $v::Error::TooManyConnections,
+                E::ConnectionFailed(message) => $v::Error::ConnectionFailed(message),
+                E::Other(message) => $v::Error::Other(message),
             }
-        };
-        // A full table is the closest the interface has to "too many open".
-        Ok(self.table.push(ConnectionHandle(connection)).map_err(|_| v2::Error::TooManyConnections))
-    }
+        }
 
-    async fn publish(
-        &mut self,
-        this: Resource<ConnectionHandle>,
-        topic: String,
-        payload: Vec<u8>,
-        qos: v2::Qos,
-    ) -> Trappable<Result<(), v2::Error>> {
-        let connection = self.table.get(&this)?.0.clone();
-        Ok(connection.publish(&topic, payload, qos.into()).await.map_err(Into::into))
-    }
-
-    async fn drop(&mut self, this: Resource<ConnectionHandle>) -> Trappable<()> {
-        self.table.delete(this)?;
-        Ok(())
-    }
+        fn qos(qos: $v::Qos) -> kiln_outbound_mqtt::Qos {
+            use kiln_outbound_mqtt::Qos as Q;
+            match qos {
+                $v::Qos::AtMostOnce => Q::AtMostOnce,
+                $v::Qos::AtLeastOnce => Q::AtLeastOnce,
+                $v::Qos::ExactlyOnce => Q::ExactlyOnce,
+            }
+        }
+    };
 }
+pub(crate) use conversions;
 
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
 
+    use super::bindings::fermyon::spin2_0_0::mqtt as v2;
     use super::*;
     use crate::ComponentCapabilities;
 
     fn state(allowed_hosts: &[&str]) -> HostState {
         let mut caps = ComponentCapabilities::none();
-        caps.outbound = Arc::new(kiln_outbound_networking::OutboundPolicy::new(allowed_hosts).unwrap());
+        caps.outbound = Arc::new(OutboundPolicy::new(allowed_hosts).unwrap());
         let mut builder = HostState::builder(Arc::from("test"));
         builder.capabilities(Arc::new(caps));
         builder.build()

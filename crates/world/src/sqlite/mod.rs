@@ -1,40 +1,53 @@
-//! SQLite host bindings: Spin 1 `fermyon:spin/sqlite`, Spin 2
-//! `fermyon:spin/sqlite@2.0.0` and Spin 3 `spin:sqlite/sqlite@3.1.0` (which
-//! also serves guests importing 3.0.0), over [`kiln_sqlite::Connection`].
-//! Access follows the component's `sqlite_databases`, decided by
-//! [`kiln_sqlite::ComponentDatabases`]. The `async func`s 3.1.0 added for
-//! Preview 3 guests are implemented in [`crate::sqlite_p3`]; they share these
-//! bindings and connection handles.
+//! SQLite over [`kiln_sqlite::Connection`], every interface version over the
+//! same connections.
+//!
+//! * Runtime config: `[sqlite_database.LABEL]` sections, parsed by
+//!   `kiln_sqlite::Backend::from_section`; [`backends`] adds the `default`
+//!   database in the state folder.
+//! * App state: the app's `kiln_sqlite::DatabaseManager` (in
+//!   [`crate::AppCapabilities`]), with the cap on one result set.
+//! * Per-instance state: [`ConnectionHandle`]s in the resource table, each
+//!   remembering what its last statement did; which databases the component
+//!   may open is its [`kiln_sqlite::ComponentDatabases`] (`sqlite_databases`).
+//! * Bindings: Spin 1 `fermyon:spin/sqlite` ([`spin1`]), Spin 2 `@2.0.0`
+//!   ([`v2`]), and Spin 3 `spin:sqlite/sqlite@3.1.0` (which also serves
+//!   guests importing 3.0.0): its plain functions in [`v3`], the `async
+//!   func`s it added for Preview 3 guests in [`p3`].
 
+mod p3;
+mod spin1;
+mod v2;
+mod v3;
+
+use std::path::Path;
 use std::sync::Arc;
 
-use kiln_sqlite::{Connection, Error, QueryResult, Value};
-use wasmtime::component::{HasSelf, Linker, Resource};
+use indexmap::IndexMap;
+use kiln_sqlite::{Backend, Connection, Error, QueryResult, Value};
+use wasmtime::component::{Linker, Resource};
 
 use crate::HostState;
 
-pub(crate) mod bindings {
-    wasmtime::component::bindgen!({
-        path: "wit",
-        world: "kiln:host/sqlite",
-        imports: { default: async | trappable },
-        with: {
-            "fermyon:spin/sqlite.connection": super::ConnectionHandle,
-            "spin:sqlite/sqlite.connection": super::ConnectionHandle,
-        },
-    });
+crate::shared::host_bindings!("kiln:host/sqlite" => Sqlite, with: {
+    "fermyon:spin/sqlite.connection": super::ConnectionHandle,
+    "spin:sqlite/sqlite.connection": super::ConnectionHandle,
+});
+
+/// The interfaces this capability defines, as the component model names them.
+pub(crate) const INTERFACES: &[&str] = &["fermyon:spin/sqlite", "fermyon:spin/sqlite@2.0.0", "spin:sqlite/sqlite@3.1.0"];
+
+/// Adds every SQLite interface version to `linker` (3.1.0's `async func`s
+/// are part of the same world).
+pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+    bindings::add_to_linker(linker)
 }
 
-use bindings::fermyon::spin::sqlite as v1;
-use bindings::fermyon::spin2_0_0::sqlite as v2;
-use bindings::spin::sqlite::sqlite as v3;
-
-/// The interfaces this module defines, as the component model names them.
-pub(crate) const INTERFACES: &[&str] = &[
-    "fermyon:spin/sqlite",
-    "fermyon:spin/sqlite@2.0.0",
-    "spin:sqlite/sqlite@3.1.0",
-];
+/// The app's databases: `default` in the state folder, then the runtime
+/// config's (which may redefine `default`).
+pub(crate) fn backends(state_dir: &Path, configured: &IndexMap<String, Backend>) -> IndexMap<String, Backend> {
+    let default = Backend::Spin { path: Some(state_dir.join(crate::capabilities::DEFAULT_SQLITE_FILE)) };
+    crate::capabilities::with_default(default, configured)
+}
 
 /// An open connection as a guest holds it, with what its last statement did
 /// (Spin 3's `changes` and `last-insert-rowid` answer for this connection
@@ -45,19 +58,23 @@ pub struct ConnectionHandle {
     pub(crate) last_insert_rowid: i64,
 }
 
-/// Adds every SQLite interface to `linker`.
-pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
-    bindings::Sqlite::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)
-}
+impl ConnectionHandle {
+    fn new(connection: Arc<dyn Connection>) -> Self {
+        Self { connection, changes: 0, last_insert_rowid: 0 }
+    }
 
-type Trappable<T> = wasmtime::Result<T>;
+    /// Remembers what a statement did on this connection.
+    fn record(&mut self, result: &QueryResult) {
+        self.changes = result.changes;
+        self.last_insert_rowid = result.last_insert_rowid;
+    }
+}
 
 impl HostState {
     async fn open_database(&mut self, label: &str) -> Result<Resource<ConnectionHandle>, Error> {
         let connection = self.caps.sqlite.open(label).await?;
-        let handle = ConnectionHandle { connection, changes: 0, last_insert_rowid: 0 };
         // A full table is the closest the interfaces have to "too many open".
-        self.table.push(handle).map_err(|_| Error::DatabaseFull)
+        self.table.push(ConnectionHandle::new(connection)).map_err(|_| Error::DatabaseFull)
     }
 
     /// Runs a statement on a connection and remembers its effects there.
@@ -70,9 +87,7 @@ impl HostState {
         let connection = self.table.get(handle)?.connection.clone();
         let result = connection.execute(statement, parameters).await;
         if let Ok(result) = &result {
-            let handle = self.table.get_mut(handle)?;
-            handle.changes = result.changes;
-            handle.last_insert_rowid = result.last_insert_rowid;
+            self.table.get_mut(handle)?.record(result);
         }
         Ok(result)
     }
@@ -134,96 +149,44 @@ macro_rules! conversions {
     };
 }
 
-conversions!(v1);
-conversions!(v2);
-conversions!(v3);
+/// The conversions of every version.
+mod convert {
+    use kiln_sqlite::{Error, QueryResult, Value};
+
+    use super::bindings::fermyon::{spin::sqlite as v1, spin2_0_0::sqlite as v2};
+    use super::bindings::spin::sqlite::sqlite as v3;
+
+    conversions!(v1);
+    conversions!(v2);
+    conversions!(v3);
+}
 
 fn parameters<T: Into<Value>>(parameters: Vec<T>) -> Vec<Value> {
     parameters.into_iter().map(Into::into).collect()
 }
 
-// ---- spin:sqlite/sqlite@3.1.0: the functions of 3.0.0 ---------------------
-
-impl v3::Host for HostState {}
-
-impl v3::HostConnection for HostState {
-    async fn open(&mut self, database: String) -> Trappable<Result<Resource<ConnectionHandle>, v3::Error>> {
-        Ok(self.open_database(&database).await.map_err(Into::into))
-    }
-
-    async fn execute(
-        &mut self,
-        this: Resource<ConnectionHandle>,
-        statement: String,
-        parameters: Vec<v3::Value>,
-    ) -> Trappable<Result<v3::QueryResult, v3::Error>> {
-        let result = self.run_statement(&this, &statement, self::parameters(parameters)).await?;
-        Ok(result.map(Into::into).map_err(Into::into))
-    }
-
-    async fn last_insert_rowid(&mut self, this: Resource<ConnectionHandle>) -> Trappable<i64> {
-        Ok(self.table.get(&this)?.last_insert_rowid)
-    }
-
-    async fn changes(&mut self, this: Resource<ConnectionHandle>) -> Trappable<u64> {
-        Ok(self.table.get(&this)?.changes)
-    }
-
-    async fn drop(&mut self, this: Resource<ConnectionHandle>) -> Trappable<()> {
-        self.table.delete(this)?;
-        Ok(())
-    }
-}
-
-// ---- fermyon:spin/sqlite@2.0.0 ---------------------------------------------
-
-impl v2::Host for HostState {}
-
-impl v2::HostConnection for HostState {
-    async fn open(&mut self, database: String) -> Trappable<Result<Resource<ConnectionHandle>, v2::Error>> {
-        Ok(self.open_database(&database).await.map_err(Into::into))
-    }
-
-    async fn execute(
-        &mut self,
-        this: Resource<ConnectionHandle>,
-        statement: String,
-        parameters: Vec<v2::Value>,
-    ) -> Trappable<Result<v2::QueryResult, v2::Error>> {
-        let result = self.run_statement(&this, &statement, self::parameters(parameters)).await?;
-        Ok(result.map(Into::into).map_err(Into::into))
-    }
-
-    async fn drop(&mut self, this: Resource<ConnectionHandle>) -> Trappable<()> {
-        self.table.delete(this)?;
-        Ok(())
-    }
-}
-
-// ---- fermyon:spin/sqlite (Spin 1) -------------------------------------------
-
-impl v1::Host for HostState {
-    async fn open(&mut self, database: String) -> Trappable<Result<u32, v1::Error>> {
-        Ok(self.open_database(&database).await.map(|r| r.rep()).map_err(Into::into))
-    }
-
-    async fn execute(
-        &mut self,
-        conn: u32,
-        statement: String,
-        parameters: Vec<v1::Value>,
-    ) -> Trappable<Result<v1::QueryResult, v1::Error>> {
-        let handle = Resource::<ConnectionHandle>::new_own(conn);
-        if self.table.get(&handle).is_err() {
-            return Ok(Err(v1::Error::InvalidConnection));
+/// `open`, `execute` and `drop` of a `connection` resource (Spin 2, and
+/// Spin 3's plain functions): the same calls, over interface `$v`'s types.
+macro_rules! connection_methods {
+    ($v:ident) => {
+        async fn open(&mut self, database: String) -> Trappable<Result<Resource<ConnectionHandle>, $v::Error>> {
+            Ok(self.open_database(&database).await.map_err(Into::into))
         }
-        let result = self.run_statement(&handle, &statement, self::parameters(parameters)).await?;
-        Ok(result.map(Into::into).map_err(Into::into))
-    }
 
-    async fn close(&mut self, conn: u32) -> Trappable<()> {
-        // Closing an unknown handle is a no-op, as in Spin.
-        let _ = self.table.delete(Resource::<ConnectionHandle>::new_own(conn));
-        Ok(())
-    }
+        async fn execute(
+            &mut self,
+            this: Resource<ConnectionHandle>,
+            statement: String,
+            parameters: Vec<$v::Value>,
+        ) -> Trappable<Result<$v::QueryResult, $v::Error>> {
+            let result = self.run_statement(&this, &statement, super::parameters(parameters)).await?;
+            Ok(result.map(Into::into).map_err(Into::into))
+        }
+
+        async fn drop(&mut self, this: Resource<ConnectionHandle>) -> Trappable<()> {
+            self.table.delete(this)?;
+            Ok(())
+        }
+    };
 }
+pub(crate) use connection_methods;

@@ -1,38 +1,47 @@
-//! Variables host bindings: Spin 1 `fermyon:spin/config`, Spin 2
-//! `fermyon:spin/variables@2.0.0` and `wasi:config/store@0.2.0-draft-2024-09-27`,
-//! all answering from the app's [`kiln_variables::Resolver`] for the calling
-//! component's own `variables`.
+//! Variables: every interface version answering from the app's
+//! [`kiln_variables::Resolver`], for the calling component's own variables.
+//!
+//! * Runtime config: `[[variables_provider]]` (or `[[config_provider]]`) sections
+//!   (parsed by `kiln-runtime-config`), made into providers by [`providers`]
+//!   behind `--variable` values and the environment.
+//! * App state: the app's `Resolver` (in [`crate::AppCapabilities`]), which
+//!   checks at startup that every required variable has a value.
+//! * Per-instance state: none; each call resolves for the instance's
+//!   component.
+//! * Bindings: Spin 1 `fermyon:spin/config` ([`spin1`]), Spin 2
+//!   `fermyon:spin/variables@2.0.0` ([`v2`]),
+//!   `wasi:config/store@0.2.0-draft-2024-09-27` ([`wasi`]) and Preview 3's
+//!   `spin:variables/variables@3.0.0` ([`p3`]).
 
-use kiln_variables::Error;
-use wasmtime::component::{HasSelf, Linker};
+mod p3;
+mod spin1;
+mod v2;
+mod wasi;
 
-use crate::HostState;
+use std::path::PathBuf;
+use std::sync::Arc;
 
-mod bindings {
-    wasmtime::component::bindgen!({
-        path: "wit",
-        world: "kiln:host/variables",
-        imports: { default: async | trappable },
-    });
-}
+use kiln_runtime_config::VariablesProviderConfig;
+use kiln_variables::{EnvProvider, Error, Provider, StaticProvider};
+use wasmtime::component::Linker;
 
-use bindings::fermyon::spin::config as v1;
-use bindings::fermyon::spin2_0_0::variables as v2;
-use bindings::wasi::config::store as wasi_config;
+use crate::{CapabilityError, HostState};
 
-/// The interfaces this module defines, as the component model names them.
+crate::shared::host_bindings!("kiln:host/variables" => Variables);
+
+/// The interfaces this capability defines, as the component model names them.
 pub(crate) const INTERFACES: &[&str] = &[
     "fermyon:spin/config",
     "fermyon:spin/variables@2.0.0",
     "wasi:config/store@0.2.0-draft-2024-09-27",
+    "spin:variables/variables@3.0.0",
 ];
 
-/// Adds every variables interface to `linker`.
+/// Adds every variables interface version (Preview 3 included) to `linker`.
 pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
-    bindings::Variables::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)
+    bindings::add_to_linker(linker)?;
+    p3::bindings::add_to_linker(linker)
 }
-
-type Trappable<T> = wasmtime::Result<T>;
 
 impl HostState {
     /// Resolves one of the component's variables. The future owns what it
@@ -43,41 +52,45 @@ impl HostState {
     }
 }
 
-impl v2::Host for HostState {
-    async fn get(&mut self, name: String) -> Trappable<Result<String, v2::Error>> {
-        Ok(self.variable(name).await.map_err(|err| match err {
-            Error::InvalidName(name) => v2::Error::InvalidName(name),
-            Error::Undefined(name) => v2::Error::Undefined(name),
-            Error::Provider(message) => v2::Error::Provider(message),
-            other => v2::Error::Other(other.to_string()),
-        }))
-    }
+/// Maps a resolver error onto Spin 2's (and Preview 3's) `error`, whose
+/// cases have the same names.
+macro_rules! spin_error {
+    ($err:expr, $v:ident) => {
+        match $err {
+            kiln_variables::Error::InvalidName(name) => $v::Error::InvalidName(name),
+            kiln_variables::Error::Undefined(name) => $v::Error::Undefined(name),
+            kiln_variables::Error::Provider(message) => $v::Error::Provider(message),
+            other => $v::Error::Other(other.to_string()),
+        }
+    };
 }
+pub(crate) use spin_error;
 
-impl v1::Host for HostState {
-    async fn get_config(&mut self, key: String) -> Trappable<Result<String, v1::Error>> {
-        Ok(self.variable(key).await.map_err(|err| match err {
-            // Spin 1 has one case for both a malformed and an unknown key.
-            Error::InvalidName(name) | Error::Undefined(name) => v1::Error::InvalidKey(name),
-            Error::Provider(message) => v1::Error::Provider(message),
-            other => v1::Error::Other(other.to_string()),
-        }))
+/// Providers in priority order: `--variable` values, then — as in Spin —
+/// the environment (`SPIN_VARIABLE_*`, then the `.env` file) unless the
+/// runtime config places an environment provider itself, then the runtime
+/// config's providers in file order. A variable none of them knows takes
+/// its manifest default.
+pub(crate) fn providers(
+    configured: &[VariablesProviderConfig],
+    cli_variables: Vec<(String, String)>,
+    dotenv_path: Option<PathBuf>,
+) -> Result<Vec<Arc<dyn Provider>>, CapabilityError> {
+    let mut providers: Vec<Arc<dyn Provider>> = Vec::new();
+    if !cli_variables.is_empty() {
+        providers.push(Arc::new(StaticProvider::new(cli_variables)));
     }
-}
-
-impl wasi_config::Host for HostState {
-    async fn get(&mut self, key: String) -> Trappable<Result<Option<String>, wasi_config::Error>> {
-        Ok(match self.variable(key).await {
-            Ok(value) => Ok(Some(value)),
-            // WASI config has no "undefined" error: an unknown key is `none`.
-            Err(Error::InvalidName(_) | Error::Undefined(_)) => Ok(None),
-            Err(err) => Err(wasi_config::Error::Upstream(err.to_string())),
-        })
+    if !configured.iter().any(|c| matches!(c, VariablesProviderConfig::Env { .. })) {
+        let env = EnvProvider::new();
+        providers.push(Arc::new(match dotenv_path {
+            Some(path) => env.with_dotenv(path),
+            None => env,
+        }));
     }
-
-    async fn get_all(&mut self) -> Trappable<Result<Vec<(String, String)>, wasi_config::Error>> {
-        let (variables, component) = (self.caps.variables.clone(), self.component_id.clone());
-        let all = variables.resolve_all(&component).await;
-        Ok(all.map_err(|err| wasi_config::Error::Upstream(err.to_string())))
+    for config in configured {
+        providers.push(
+            kiln_variables::provider_from_config(config).map_err(|e| CapabilityError::Provider(e.to_string()))?,
+        );
     }
+    Ok(providers)
 }
