@@ -8,22 +8,16 @@
 //! One bindgen world holds every non-P3 version so each `rdbms-types`
 //! interface is generated, and linked ([`add_types_to_linker`]), once.
 
-use wasmtime::component::{HasSelf, Linker};
+use wasmtime::component::{FutureReader, HasSelf, Lift, Linker, Lower, Resource, StreamReader};
 
+use crate::shared::{streamed, P3};
 use crate::HostState;
 
-pub(crate) mod bindings {
-    wasmtime::component::bindgen!({
-        path: "wit",
-        world: "kiln:host/rdbms",
-        imports: { default: async | trappable },
-        with: {
-            "fermyon:spin/postgres.connection": crate::postgres::PgConnectionHandle,
-            "spin:postgres/postgres.connection": crate::postgres::PgConnectionHandle,
-            "fermyon:spin/mysql.connection": crate::mysql::MysqlConnectionHandle,
-        },
-    });
-}
+crate::shared::host_bindings!("kiln:host/rdbms", with: {
+    "fermyon:spin/postgres.connection": crate::postgres::PgConnectionHandle,
+    "spin:postgres/postgres.connection": crate::postgres::PgConnectionHandle,
+    "fermyon:spin/mysql.connection": crate::mysql::MysqlConnectionHandle,
+});
 
 pub(crate) use bindings::fermyon::spin::rdbms_types as types_v1;
 pub(crate) use bindings::fermyon::spin2_0_0::rdbms_types as types_v2;
@@ -40,8 +34,18 @@ pub fn add_types_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<(
 impl types_v1::Host for HostState {}
 impl types_v2::Host for HostState {}
 
-/// A host function's result: `Err` traps the guest.
-pub(crate) type Trappable<T> = wasmtime::Result<T>;
+pub(crate) use crate::shared::Trappable;
+
+impl HostState {
+    /// For one Spin 1 call (which names its address every time): what a
+    /// just-opened handle holds, the handle dropped again.
+    pub(crate) fn for_call<H: 'static, E>(&mut self, opened: Result<Resource<H>, E>) -> Trappable<Result<H, E>> {
+        match opened {
+            Ok(handle) => Ok(Ok(self.table.delete(handle)?)),
+            Err(err) => Ok(Err(err)),
+        }
+    }
+}
 
 /// Why a guest may not reach `scheme://host:port` (addresses carry
 /// credentials, so only host and port are named).
@@ -110,3 +114,109 @@ macro_rules! row_set {
     }};
 }
 pub(crate) use row_set;
+
+/// A `connection` resource's `open`, `query`, `execute` and `drop` over a
+/// backend, for one interface version: `$iface` holds the `HostConnection`
+/// trait, `$types` the values, row set and `error` (with a `From` for the
+/// backend's error); `open`/`get` are the [`HostState`] methods that open a
+/// guest connection and read one; `params` turns the guest's parameters into
+/// the backend's (a refusal is `bad-parameter`); `data_type`/`value`
+/// convert a result's column types and values.
+macro_rules! host_connection {
+    (
+        $iface:ident, $types:ident, $handle:ty,
+        open: $open:ident, get: $get:ident, params: $params:expr, execute: $executed:ty,
+        data_type: $data_type:expr, value: $value:expr $(,)?
+    ) => {
+        impl $iface::HostConnection for $crate::HostState {
+            async fn open(
+                &mut self,
+                address: String,
+            ) -> $crate::shared::Trappable<Result<wasmtime::component::Resource<$handle>, $types::Error>> {
+                Ok(self.$open(&address).await.map_err(Into::into))
+            }
+
+            async fn query(
+                &mut self,
+                this: wasmtime::component::Resource<$handle>,
+                statement: String,
+                params: Vec<$types::ParameterValue>,
+            ) -> $crate::shared::Trappable<Result<$types::RowSet, $types::Error>> {
+                let connection = self.$get(&this)?;
+                let params = match $params(params) {
+                    Ok(params) => params,
+                    Err(message) => return Ok(Err($types::Error::BadParameter(message))),
+                };
+                let rows = connection.query(&statement, params).await;
+                Ok(rows.map(|rows| $crate::rdbms_common::row_set!(rows, $types, $data_type, $value)).map_err(Into::into))
+            }
+
+            async fn execute(
+                &mut self,
+                this: wasmtime::component::Resource<$handle>,
+                statement: String,
+                params: Vec<$types::ParameterValue>,
+            ) -> $crate::shared::Trappable<Result<$executed, $types::Error>> {
+                let connection = self.$get(&this)?;
+                let params = match $params(params) {
+                    Ok(params) => params,
+                    Err(message) => return Ok(Err($types::Error::BadParameter(message))),
+                };
+                Ok(connection.execute(&statement, params).await.map_err(Into::into))
+            }
+
+            async fn drop(&mut self, this: wasmtime::component::Resource<$handle>) -> $crate::shared::Trappable<()> {
+                self.table.delete(this)?;
+                Ok(())
+            }
+        }
+    };
+}
+pub(crate) use host_connection;
+
+/// Converts every parameter with an infallible `f`, for [`host_connection!`]
+/// `params` of versions whose every parameter value has a backend value.
+pub(crate) fn each<T, U>(f: fn(T) -> U) -> impl Fn(Vec<T>) -> Result<Vec<U>, String> {
+    move |values| Ok(values.into_iter().map(f).collect())
+}
+
+/// A Preview 3 guest's connection, once the grant check (`allowed`) passed
+/// and the app's pool (`pooled`) answered; either failure is logged naming
+/// database `db`, never the address (it carries credentials).
+pub(crate) async fn connect_p3<C, E: std::fmt::Display>(
+    component: &str,
+    db: &str,
+    allowed: impl std::future::Future<Output = Result<(), E>>,
+    pooled: impl std::future::Future<Output = Result<C, E>>,
+) -> Result<C, E> {
+    if let Err(err) = allowed.await {
+        tracing::info!(%component, "outbound {db} denied or malformed address: {err}");
+        return Err(err);
+    }
+    let connection = pooled.await;
+    if let Err(err) = &connection {
+        tracing::debug!(%component, error = %err, "{db} open failed");
+    }
+    connection
+}
+
+/// A Preview 3 `query`'s answer: the columns, a stream of every row and an
+/// `ok` outcome. The backends return a query's rows all at once, so every
+/// failure is known before the call returns and is the call's own `error`.
+pub(crate) fn streamed_rows<T, C, V, E>(
+    accessor: &P3<T>,
+    result: Result<(Vec<C>, Vec<Vec<V>>), E>,
+) -> Trappable<Result<(Vec<C>, StreamReader<Vec<V>>, FutureReader<Result<(), E>>), E>>
+where
+    V: Lower + Lift + Unpin + Send + Sync + 'static,
+    Result<(), E>: Lower + Lift + Send + Sync + 'static,
+{
+    let (columns, rows) = match result {
+        Ok(answer) => answer,
+        Err(err) => return Ok(Err(err)),
+    };
+    accessor.with(|mut access| {
+        let (rows, outcome) = streamed(&mut access, rows, Ok(()))?;
+        Ok(Ok((columns, rows, outcome)))
+    })
+}

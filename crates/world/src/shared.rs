@@ -16,11 +16,11 @@ use crate::{ComponentCapabilities, HostState};
 pub(crate) type Trappable<T> = wasmtime::Result<T>;
 
 /// Generates `mod bindings` from one world of `wit/` (async, trappable
-/// imports, resources mapped by the optional `with` table), with a
-/// `bindings::add_to_linker` that links the whole world over [`HostState`]:
-/// `host_bindings!("kiln:host/x" => X, with: { … });`.
+/// imports, resources mapped by the optional `with` table) and, when the
+/// world's name is given, a `bindings::add_to_linker` that links the whole
+/// world over [`HostState`]: `host_bindings!("kiln:host/x" => X, with: { … });`.
 macro_rules! host_bindings {
-    ($world:tt => $World:ident $(, with: $with:tt)? $(,)?) => {
+    ($world:tt $(=> $World:ident)? $(, with: $with:tt)? $(,)?) => {
         pub(crate) mod bindings {
             wasmtime::component::bindgen!({
                 path: "wit",
@@ -29,13 +29,15 @@ macro_rules! host_bindings {
                 $(with: $with,)?
             });
 
-            /// Adds every interface of this world to `linker`.
-            pub(crate) fn add_to_linker(
-                linker: &mut wasmtime::component::Linker<$crate::HostState>,
-            ) -> wasmtime::Result<()> {
-                use $crate::HostState;
-                $World::add_to_linker::<HostState, wasmtime::component::HasSelf<HostState>>(linker, |state| state)
-            }
+            $(
+                /// Adds every interface of this world to `linker`.
+                pub(crate) fn add_to_linker(
+                    linker: &mut wasmtime::component::Linker<$crate::HostState>,
+                ) -> wasmtime::Result<()> {
+                    use $crate::HostState;
+                    $World::add_to_linker::<HostState, wasmtime::component::HasSelf<HostState>>(linker, |state| state)
+                }
+            )?
         }
     };
 }

@@ -32,7 +32,7 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     use bindings::fermyon::{spin::mysql as v1, spin2_0_0::mysql as v2};
     v1::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)?;
     v2::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)?;
-    p3::add_to_linker(linker)
+    p3::bindings::add_to_linker(linker)
 }
 
 /// An app's MySQL state: its pools by address, and the cap on one result

@@ -22,14 +22,11 @@ fn error(err: mysql::Error) -> mysql_v1::MysqlError {
 }
 
 impl HostState {
-    /// A connection for one Spin 1 call: opened (permission checked) and
-    /// closed again around it.
-    async fn mysql_for_call(&mut self, address: &str) -> Trappable<Result<Arc<dyn mysql::Connection>, mysql::Error>> {
-        let handle = match self.open_mysql(address).await {
-            Ok(handle) => handle,
-            Err(err) => return Ok(Err(err)),
-        };
-        Ok(Ok(self.table.delete(handle)?.0))
+    /// One Spin 1 call's connection: opened (permission checked) for the
+    /// call, its handle dropped again.
+    async fn mysql_for_call(&mut self, address: &str) -> Trappable<Result<Arc<dyn mysql::Connection>, mysql_v1::MysqlError>> {
+        let opened = self.open_mysql(address).await;
+        Ok(self.for_call(opened)?.map(|handle| handle.0).map_err(error))
     }
 }
 
@@ -42,7 +39,7 @@ impl mysql_v1::Host for HostState {
     ) -> Trappable<Result<v1::RowSet, mysql_v1::MysqlError>> {
         let connection = match self.mysql_for_call(&address).await? {
             Ok(connection) => connection,
-            Err(err) => return Ok(Err(error(err))),
+            Err(err) => return Ok(Err(err)),
         };
         let params = params.into_iter().map(param).collect();
         Ok(connection.query(&statement, params).await.map(|rows| row_set!(rows, v1, data_type, value)).map_err(error))
@@ -54,11 +51,9 @@ impl mysql_v1::Host for HostState {
         statement: String,
         params: Vec<v1::ParameterValue>,
     ) -> Trappable<Result<(), mysql_v1::MysqlError>> {
-        let connection = match self.mysql_for_call(&address).await? {
-            Ok(connection) => connection,
-            Err(err) => return Ok(Err(error(err))),
-        };
-        let params = params.into_iter().map(param).collect();
-        Ok(connection.execute(&statement, params).await.map_err(error))
+        match self.mysql_for_call(&address).await? {
+            Ok(connection) => Ok(connection.execute(&statement, params.into_iter().map(param).collect()).await.map_err(error)),
+            Err(err) => Ok(Err(err)),
+        }
     }
 }

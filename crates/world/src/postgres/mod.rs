@@ -46,7 +46,7 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     v2::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)?;
     v3::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)?;
     v4::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)?;
-    p3::add_to_linker(linker)
+    p3::bindings::add_to_linker(linker)
 }
 
 /// An app's PostgreSQL state: its idle connections by address, and the cap

@@ -40,14 +40,20 @@ fn error(err: pg::Error) -> pg_v1::PgError {
 }
 
 impl HostState {
-    /// A connection for one Spin 1 call: opened (permission checked) and
-    /// closed again around it.
-    async fn pg_for_call(&mut self, address: &str) -> Trappable<Result<Arc<dyn pg::Connection>, pg::Error>> {
-        let handle = match self.open_pg(address).await {
-            Ok(handle) => handle,
-            Err(err) => return Ok(Err(err)),
+    /// One Spin 1 call's connection and parameters: the parameters are
+    /// converted first (a refusal is `bad-parameter`), then a connection is
+    /// opened (permission checked) for the call and its handle dropped again.
+    async fn pg_for_call(
+        &mut self,
+        address: &str,
+        params: Vec<v1::ParameterValue>,
+    ) -> Trappable<Result<(Arc<dyn pg::Connection>, Vec<pg::Value>), pg_v1::PgError>> {
+        let params = match collect(params, param) {
+            Ok(params) => params,
+            Err(message) => return Ok(Err(pg_v1::PgError::BadParameter(message))),
         };
-        Ok(Ok(self.table.delete(handle)?.0))
+        let opened = self.open_pg(address).await;
+        Ok(self.for_call(opened)?.map(|handle| (handle.0, params)).map_err(error))
     }
 }
 
@@ -58,13 +64,9 @@ impl pg_v1::Host for HostState {
         statement: String,
         params: Vec<v1::ParameterValue>,
     ) -> Trappable<Result<v1::RowSet, pg_v1::PgError>> {
-        let params = match collect(params, param) {
-            Ok(params) => params,
-            Err(message) => return Ok(Err(pg_v1::PgError::BadParameter(message))),
-        };
-        let connection = match self.pg_for_call(&address).await? {
-            Ok(connection) => connection,
-            Err(err) => return Ok(Err(error(err))),
+        let (connection, params) = match self.pg_for_call(&address, params).await? {
+            Ok(call) => call,
+            Err(err) => return Ok(Err(err)),
         };
         Ok(connection.query(&statement, params).await.map(|rows| row_set!(rows, v1, data_type, value)).map_err(error))
     }
@@ -75,14 +77,9 @@ impl pg_v1::Host for HostState {
         statement: String,
         params: Vec<v1::ParameterValue>,
     ) -> Trappable<Result<u64, pg_v1::PgError>> {
-        let params = match collect(params, param) {
-            Ok(params) => params,
-            Err(message) => return Ok(Err(pg_v1::PgError::BadParameter(message))),
-        };
-        let connection = match self.pg_for_call(&address).await? {
-            Ok(connection) => connection,
-            Err(err) => return Ok(Err(error(err))),
-        };
-        Ok(connection.execute(&statement, params).await.map_err(error))
+        match self.pg_for_call(&address, params).await? {
+            Ok((connection, params)) => Ok(connection.execute(&statement, params).await.map_err(error)),
+            Err(err) => Ok(Err(err)),
+        }
     }
 }

@@ -2,11 +2,10 @@
 //! `rdbms-types@2.0.0` values (no unsigned integers in PostgreSQL).
 
 use kiln_outbound_pg as pg;
-use wasmtime::component::Resource;
 
 use super::PgConnectionHandle;
 use crate::rdbms_common::bindings::fermyon::spin2_0_0::postgres as pg_v2;
-use crate::rdbms_common::{collect, convert, convert_error, convert_unit, row_set, types_v2 as v2, Trappable};
+use crate::rdbms_common::{collect, convert, convert_error, convert_unit, host_connection, types_v2 as v2};
 use crate::HostState;
 
 pub(super) fn unsigned_for_pg() -> String {
@@ -47,41 +46,5 @@ impl From<pg::Error> for v2::Error {
 
 impl pg_v2::Host for HostState {}
 
-impl pg_v2::HostConnection for HostState {
-    async fn open(&mut self, address: String) -> Trappable<Result<Resource<PgConnectionHandle>, v2::Error>> {
-        Ok(self.open_pg(&address).await.map_err(Into::into))
-    }
-
-    async fn query(
-        &mut self,
-        this: Resource<PgConnectionHandle>,
-        statement: String,
-        params: Vec<v2::ParameterValue>,
-    ) -> Trappable<Result<v2::RowSet, v2::Error>> {
-        let connection = self.pg(&this)?;
-        let params = match collect(params, param) {
-            Ok(params) => params,
-            Err(message) => return Ok(Err(v2::Error::BadParameter(message))),
-        };
-        Ok(connection.query(&statement, params).await.map(|rows| row_set!(rows, v2, data_type, value)).map_err(Into::into))
-    }
-
-    async fn execute(
-        &mut self,
-        this: Resource<PgConnectionHandle>,
-        statement: String,
-        params: Vec<v2::ParameterValue>,
-    ) -> Trappable<Result<u64, v2::Error>> {
-        let connection = self.pg(&this)?;
-        let params = match collect(params, param) {
-            Ok(params) => params,
-            Err(message) => return Ok(Err(v2::Error::BadParameter(message))),
-        };
-        Ok(connection.execute(&statement, params).await.map_err(Into::into))
-    }
-
-    async fn drop(&mut self, this: Resource<PgConnectionHandle>) -> Trappable<()> {
-        self.table.delete(this)?;
-        Ok(())
-    }
-}
+host_connection!(pg_v2, v2, PgConnectionHandle, open: open_pg, get: pg, params: |p| collect(p, param), execute: u64,
+    data_type: data_type, value: value);

@@ -2,11 +2,9 @@
 //! (UUIDs, JSON, decimals, ranges, arrays, intervals) and structured
 //! PostgreSQL errors.
 
-use wasmtime::component::Resource;
-
 use super::PgConnectionHandle;
 use crate::rdbms_common::bindings::spin::postgres4_0_0::postgres as v4;
-use crate::rdbms_common::{row_set, Trappable};
+use crate::rdbms_common::{each, host_connection};
 use crate::HostState;
 
 /// Conversions between [`kiln_outbound_pg`]'s values and a
@@ -102,35 +100,5 @@ use convert::{pg_param_v4 as param, pg_type_v4 as data_type, pg_value_v4 as valu
 
 impl v4::Host for HostState {}
 
-impl v4::HostConnection for HostState {
-    async fn open(&mut self, address: String) -> Trappable<Result<Resource<PgConnectionHandle>, v4::Error>> {
-        Ok(self.open_pg(&address).await.map_err(Into::into))
-    }
-
-    async fn query(
-        &mut self,
-        this: Resource<PgConnectionHandle>,
-        statement: String,
-        params: Vec<v4::ParameterValue>,
-    ) -> Trappable<Result<v4::RowSet, v4::Error>> {
-        let connection = self.pg(&this)?;
-        let params = params.into_iter().map(param).collect();
-        Ok(connection.query(&statement, params).await.map(|rows| row_set!(rows, v4, data_type, value)).map_err(Into::into))
-    }
-
-    async fn execute(
-        &mut self,
-        this: Resource<PgConnectionHandle>,
-        statement: String,
-        params: Vec<v4::ParameterValue>,
-    ) -> Trappable<Result<u64, v4::Error>> {
-        let connection = self.pg(&this)?;
-        let params = params.into_iter().map(param).collect();
-        Ok(connection.execute(&statement, params).await.map_err(Into::into))
-    }
-
-    async fn drop(&mut self, this: Resource<PgConnectionHandle>) -> Trappable<()> {
-        self.table.delete(this)?;
-        Ok(())
-    }
-}
+host_connection!(v4, v4, PgConnectionHandle, open: open_pg, get: pg, params: each(param), execute: u64,
+    data_type: data_type, value: value);
