@@ -174,6 +174,94 @@ macro_rules! host_connection {
 }
 pub(crate) use host_connection;
 
+/// Spin 1's `query` and `execute` for one database (`$iface`, values in
+/// `$types`): every call names its address, so `$for_call` (a
+/// [`HostState`] method) gives the call's connection and converted
+/// parameters, or the interface's `$error`; `$err` maps the backend's.
+macro_rules! spin1_host {
+    (
+        $iface:ident, $types:ident, $error:ty, for_call: $for_call:ident, execute: $executed:ty, error: $err:expr,
+        data_type: $data_type:expr, value: $value:expr $(,)?
+    ) => {
+        impl $iface::Host for $crate::HostState {
+            async fn query(
+                &mut self,
+                address: String,
+                statement: String,
+                params: Vec<$types::ParameterValue>,
+            ) -> $crate::shared::Trappable<Result<$types::RowSet, $error>> {
+                let (connection, params) = match self.$for_call(&address, params).await? {
+                    Ok(call) => call,
+                    Err(err) => return Ok(Err(err)),
+                };
+                let rows = connection.query(&statement, params).await;
+                Ok(rows.map(|rows| $crate::rdbms_common::row_set!(rows, $types, $data_type, $value)).map_err($err))
+            }
+
+            async fn execute(
+                &mut self,
+                address: String,
+                statement: String,
+                params: Vec<$types::ParameterValue>,
+            ) -> $crate::shared::Trappable<Result<$executed, $error>> {
+                let (connection, params) = match self.$for_call(&address, params).await? {
+                    Ok(call) => call,
+                    Err(err) => return Ok(Err(err)),
+                };
+                Ok(connection.execute(&statement, params).await.map_err($err))
+            }
+        }
+    };
+}
+pub(crate) use spin1_host;
+
+/// A Preview 3 `connection`'s `async func` `$query` (columns, a stream of
+/// rows and the outcome) and `$execute`, inside an
+/// `impl<T> …WithStore<T> for HasSelf<HostState>`: values in `$types`, the
+/// guest's handle `$handle`, the backend's errors mapped by `$err`.
+macro_rules! p3_statements {
+    (
+        $types:ident, $handle:ty, query: $query:ident, execute: $execute:ident -> $executed:ty, error: $err:expr,
+        param: $param:expr, data_type: $data_type:expr, value: $value:expr $(,)?
+    ) => {
+        async fn $query(
+            accessor: &$crate::shared::P3<T>,
+            this: wasmtime::component::Resource<$handle>,
+            statement: String,
+            params: Vec<$types::ParameterValue>,
+        ) -> $crate::shared::Trappable<
+            Result<
+                (
+                    Vec<$types::Column>,
+                    wasmtime::component::StreamReader<Vec<$types::DbValue>>,
+                    wasmtime::component::FutureReader<Result<(), $types::Error>>,
+                ),
+                $types::Error,
+            >,
+        > {
+            let connection = $crate::shared::handle(accessor, &this, |h| h.0.clone())?;
+            let params = params.into_iter().map($param).collect();
+            let result = connection.query(&statement, params).await.map_err($err).map(|rows| {
+                let columns = rows.columns.into_iter().map(|c| $types::Column { name: c.name, data_type: $data_type(c.data_type) });
+                (columns.collect(), rows.rows.into_iter().map(|row| row.into_iter().map($value).collect()).collect())
+            });
+            $crate::rdbms_common::streamed_rows(accessor, result)
+        }
+
+        async fn $execute(
+            accessor: &$crate::shared::P3<T>,
+            this: wasmtime::component::Resource<$handle>,
+            statement: String,
+            params: Vec<$types::ParameterValue>,
+        ) -> $crate::shared::Trappable<Result<$executed, $types::Error>> {
+            let connection = $crate::shared::handle(accessor, &this, |h| h.0.clone())?;
+            let params = params.into_iter().map($param).collect();
+            Ok(connection.execute(&statement, params).await.map_err($err))
+        }
+    };
+}
+pub(crate) use p3_statements;
+
 /// Converts every parameter with an infallible `f`, for [`host_connection!`]
 /// `params` of versions whose every parameter value has a backend value.
 pub(crate) fn each<T, U>(f: fn(T) -> U) -> impl Fn(Vec<T>) -> Result<Vec<U>, String> {

@@ -14,11 +14,11 @@
 //! `error`; the stream then carries every row and the future is always `ok`.
 
 use kiln_outbound_mysql as mysql;
-use wasmtime::component::{FutureReader, HasSelf, Resource, StreamReader};
+use wasmtime::component::{HasSelf, Resource};
 
 use super::MysqlConnectionHandle;
-use crate::rdbms_common::{connect_p3, streamed_rows, Trappable};
-use crate::shared::{caps, handle, push, P3};
+use crate::rdbms_common::{connect_p3, p3_statements, Trappable};
+use crate::shared::{caps, push, P3};
 use crate::HostState;
 
 crate::shared::host_bindings!("kiln:host/mysql-p3" => MysqlP3, with: {
@@ -28,9 +28,6 @@ crate::shared::host_bindings!("kiln:host/mysql-p3" => MysqlP3, with: {
 use bindings::spin::mysql::mysql as v3;
 
 type Outcome<T> = Trappable<Result<T, v3::Error>>;
-
-/// What `query` answers with: columns, rows, and the outcome.
-type Streamed = (Vec<v3::Column>, StreamReader<Vec<v3::DbValue>>, FutureReader<Result<(), v3::Error>>);
 
 fn error(err: mysql::Error) -> v3::Error {
     use mysql::Error as E;
@@ -64,29 +61,6 @@ impl<T> v3::HostConnectionWithStore<T> for HasSelf<HostState> {
         })
     }
 
-    async fn query(
-        accessor: &P3<T>,
-        this: Resource<MysqlConnectionHandle>,
-        statement: String,
-        params: Vec<v3::ParameterValue>,
-    ) -> Outcome<Streamed> {
-        let connection = handle(accessor, &this, |h| h.0.clone())?;
-        let params = params.into_iter().map(param).collect();
-        let result = connection.query(&statement, params).await.map_err(error).map(|rows| {
-            let columns = rows.columns.into_iter().map(|c| v3::Column { name: c.name, data_type: data_type(c.data_type) });
-            (columns.collect(), rows.rows.into_iter().map(|row| row.into_iter().map(value).collect()).collect())
-        });
-        streamed_rows(accessor, result)
-    }
-
-    async fn execute(
-        accessor: &P3<T>,
-        this: Resource<MysqlConnectionHandle>,
-        statement: String,
-        params: Vec<v3::ParameterValue>,
-    ) -> Outcome<()> {
-        let connection = handle(accessor, &this, |h| h.0.clone())?;
-        let params = params.into_iter().map(param).collect();
-        Ok(connection.execute(&statement, params).await.map_err(error))
-    }
+    p3_statements!(v3, MysqlConnectionHandle, query: query, execute: execute -> (), error: error,
+        param: param, data_type: data_type, value: value);
 }

@@ -17,10 +17,10 @@
 //! own `error`; the stream then carries every row and the future is `ok`.
 
 use kiln_outbound_pg as pg;
-use wasmtime::component::{FutureReader, HasSelf, Resource, StreamReader};
+use wasmtime::component::{HasSelf, Resource};
 
 use super::PgConnectionHandle;
-use crate::rdbms_common::{connect_p3, each, host_connection, streamed_rows, Trappable};
+use crate::rdbms_common::{connect_p3, each, host_connection, p3_statements, Trappable};
 use crate::shared::{caps, handle, push, P3};
 use crate::HostState;
 
@@ -44,9 +44,6 @@ pub struct ConnectionBuilderHandle {
 }
 
 type Outcome<T> = Trappable<Result<T, v4::Error>>;
-
-/// What `query-async` answers with: columns, rows, and the outcome.
-type Streamed = (Vec<v4::Column>, StreamReader<Vec<v4::DbValue>>, FutureReader<Result<(), v4::Error>>);
 
 /// Checks the grant, connects without holding the store, and hands the
 /// guest its connection.
@@ -103,31 +100,8 @@ impl<T> v4::HostConnectionWithStore<T> for HasSelf<HostState> {
         open(accessor, &address, None).await
     }
 
-    async fn query_async(
-        accessor: &P3<T>,
-        this: Resource<PgConnectionHandle>,
-        statement: String,
-        params: Vec<v4::ParameterValue>,
-    ) -> Outcome<Streamed> {
-        let connection = handle(accessor, &this, |h| h.0.clone())?;
-        let params = params.into_iter().map(param).collect();
-        let result = connection.query(&statement, params).await.map_err(v4::Error::from).map(|rows| {
-            let columns = rows.columns.into_iter().map(|c| v4::Column { name: c.name, data_type: data_type(c.data_type) });
-            (columns.collect(), rows.rows.into_iter().map(|row| row.into_iter().map(value).collect()).collect())
-        });
-        streamed_rows(accessor, result)
-    }
-
-    async fn execute_async(
-        accessor: &P3<T>,
-        this: Resource<PgConnectionHandle>,
-        statement: String,
-        params: Vec<v4::ParameterValue>,
-    ) -> Outcome<u64> {
-        let connection = handle(accessor, &this, |h| h.0.clone())?;
-        let params = params.into_iter().map(param).collect();
-        Ok(connection.execute(&statement, params).await.map_err(Into::into))
-    }
+    p3_statements!(v4, PgConnectionHandle, query: query_async, execute: execute_async -> u64, error: v4::Error::from,
+        param: param, data_type: data_type, value: value);
 }
 
 #[cfg(test)]

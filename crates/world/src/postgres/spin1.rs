@@ -6,7 +6,7 @@ use std::sync::Arc;
 use kiln_outbound_pg as pg;
 
 use crate::rdbms_common::bindings::fermyon::spin::postgres as pg_v1;
-use crate::rdbms_common::{collect, convert, convert_error, convert_unit, row_set, types_v1 as v1, Trappable};
+use crate::rdbms_common::{collect, convert, convert_error, convert_unit, spin1_host, types_v1 as v1, Trappable};
 use crate::HostState;
 
 fn param(value: v1::ParameterValue) -> Result<pg::Value, String> {
@@ -57,29 +57,5 @@ impl HostState {
     }
 }
 
-impl pg_v1::Host for HostState {
-    async fn query(
-        &mut self,
-        address: String,
-        statement: String,
-        params: Vec<v1::ParameterValue>,
-    ) -> Trappable<Result<v1::RowSet, pg_v1::PgError>> {
-        let (connection, params) = match self.pg_for_call(&address, params).await? {
-            Ok(call) => call,
-            Err(err) => return Ok(Err(err)),
-        };
-        Ok(connection.query(&statement, params).await.map(|rows| row_set!(rows, v1, data_type, value)).map_err(error))
-    }
-
-    async fn execute(
-        &mut self,
-        address: String,
-        statement: String,
-        params: Vec<v1::ParameterValue>,
-    ) -> Trappable<Result<u64, pg_v1::PgError>> {
-        match self.pg_for_call(&address, params).await? {
-            Ok((connection, params)) => Ok(connection.execute(&statement, params).await.map_err(error)),
-            Err(err) => Ok(Err(err)),
-        }
-    }
-}
+spin1_host!(pg_v1, v1, pg_v1::PgError, for_call: pg_for_call, execute: u64, error: error,
+    data_type: data_type, value: value);
