@@ -8,7 +8,7 @@
 //! One bindgen world holds every non-P3 version so each `rdbms-types`
 //! interface is generated, and linked ([`add_types_to_linker`]), once.
 
-use wasmtime::component::{FutureReader, HasSelf, Lift, Linker, Lower, Resource, StreamReader};
+use wasmtime::component::{FutureReader, Lift, Linker, Lower, Resource, StreamReader};
 
 use crate::shared::{streamed, P3};
 use crate::HostState;
@@ -25,10 +25,19 @@ pub(crate) use bindings::fermyon::spin2_0_0::rdbms_types as types_v2;
 /// The type-only interfaces both databases' Spin 1 and `@2.0.0` versions use.
 pub(crate) const TYPE_INTERFACES: &[&str] = &["fermyon:spin/rdbms-types", "fermyon:spin/rdbms-types@2.0.0"];
 
+/// Links the listed interfaces of the shared `rdbms` world (modules of
+/// [`bindings`]) over [`HostState`].
+macro_rules! link_interfaces {
+    ($linker:expr, [$($iface:ident),+ $(,)?]) => {{
+        $($iface::add_to_linker::<$crate::HostState, wasmtime::component::HasSelf<$crate::HostState>>($linker, |state| state)?;)+
+    }};
+}
+pub(crate) use link_interfaces;
+
 /// Links the shared `rdbms-types` interfaces (once, for both databases).
 pub fn add_types_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
-    types_v1::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)?;
-    types_v2::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)
+    link_interfaces!(linker, [types_v1, types_v2]);
+    Ok(())
 }
 
 impl types_v1::Host for HostState {}

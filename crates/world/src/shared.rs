@@ -43,6 +43,23 @@ macro_rules! host_bindings {
 }
 pub(crate) use host_bindings;
 
+/// `impl $host for HostState {}` and the resource trait `$resource`, whose
+/// only plain function in a Preview 3 interface is `drop` (the others are
+/// `async func`s, in its `…WithStore` trait).
+macro_rules! p3_resource {
+    ($host:path, $resource:path, $handle:ty) => {
+        impl $host for $crate::HostState {}
+
+        impl $resource for $crate::HostState {
+            async fn drop(&mut self, this: wasmtime::component::Resource<$handle>) -> wasmtime::Result<()> {
+                self.table.delete(this)?;
+                Ok(())
+            }
+        }
+    };
+}
+pub(crate) use p3_resource;
+
 /// A Preview 3 function's accessor over [`HostState`].
 pub(crate) type P3<T> = Accessor<T, HasSelf<HostState>>;
 

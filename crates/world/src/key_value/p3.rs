@@ -41,14 +41,7 @@ fn store<T>(accessor: &P3<T>, this: &Resource<StoreHandle>) -> Trappable<std::sy
     handle(accessor, this, |h| h.0.clone())
 }
 
-impl v3::Host for HostState {}
-
-impl v3::HostStore for HostState {
-    async fn drop(&mut self, this: Resource<StoreHandle>) -> Trappable<()> {
-        self.table.delete(this)?;
-        Ok(())
-    }
-}
+crate::shared::p3_resource!(v3::Host, v3::HostStore, StoreHandle);
 
 impl<T> v3::HostStoreWithStore<T> for HasSelf<HostState> {
     async fn open(accessor: &P3<T>, label: String) -> Outcome<Resource<StoreHandle>> {

@@ -24,14 +24,7 @@ conversions!(v3);
 
 type Outcome<T> = Trappable<Result<T, v3::Error>>;
 
-impl v3::Host for HostState {}
-
-impl v3::HostConnection for HostState {
-    async fn drop(&mut self, this: Resource<ConnectionHandle>) -> Trappable<()> {
-        self.table.delete(this)?;
-        Ok(())
-    }
-}
+crate::shared::p3_resource!(v3::Host, v3::HostConnection, ConnectionHandle);
 
 impl<T> v3::HostConnectionWithStore<T> for HasSelf<HostState> {
     async fn open(

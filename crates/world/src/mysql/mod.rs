@@ -18,9 +18,9 @@ use std::sync::Arc;
 
 use kiln_outbound_mysql as mysql;
 use kiln_outbound_networking::OutboundPolicy;
-use wasmtime::component::{HasSelf, Linker, Resource};
+use wasmtime::component::{Linker, Resource};
 
-use crate::rdbms_common::{bindings, not_allowed};
+use crate::rdbms_common::{bindings, link_interfaces, not_allowed};
 use crate::HostState;
 
 /// The interfaces this capability defines, as the component model names them.
@@ -30,8 +30,7 @@ pub(crate) const INTERFACES: &[&str] = &["fermyon:spin/mysql", "fermyon:spin/mys
 /// shared `rdbms-types` come from [`crate::rdbms_common`].
 pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     use bindings::fermyon::{spin::mysql as v1, spin2_0_0::mysql as v2};
-    v1::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)?;
-    v2::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)?;
+    link_interfaces!(linker, [v1, v2]);
     p3::bindings::add_to_linker(linker)
 }
 

@@ -41,14 +41,7 @@ mod convert {
 }
 use convert::{data_type, param, value};
 
-impl v3::Host for HostState {}
-
-impl v3::HostConnection for HostState {
-    async fn drop(&mut self, this: Resource<MysqlConnectionHandle>) -> Trappable<()> {
-        self.table.delete(this)?;
-        Ok(())
-    }
-}
+crate::shared::p3_resource!(v3::Host, v3::HostConnection, MysqlConnectionHandle);
 
 impl<T> v3::HostConnectionWithStore<T> for HasSelf<HostState> {
     async fn open(accessor: &P3<T>, address: String) -> Outcome<Resource<MysqlConnectionHandle>> {

@@ -21,14 +21,13 @@ fn error(err: mysql::Error) -> mysql_v1::MysqlError {
     convert_error!(err, E => V, query: std::convert::identity, other: OtherError)
 }
 
+/// A Spin 1 call's connection and parameters, or its error.
+type Call = Trappable<Result<(Arc<dyn mysql::Connection>, Vec<mysql::Value>), mysql_v1::MysqlError>>;
+
 impl HostState {
     /// One Spin 1 call's connection and parameters: the connection is opened
     /// (permission checked) for the call, its handle dropped again.
-    async fn mysql_for_call(
-        &mut self,
-        address: &str,
-        params: Vec<v1::ParameterValue>,
-    ) -> Trappable<Result<(Arc<dyn mysql::Connection>, Vec<mysql::Value>), mysql_v1::MysqlError>> {
+    async fn mysql_for_call(&mut self, address: &str, params: Vec<v1::ParameterValue>) -> Call {
         let opened = self.open_mysql(address).await;
         Ok(self.for_call(opened)?.map(|handle| (handle.0, params.into_iter().map(param).collect())).map_err(error))
     }

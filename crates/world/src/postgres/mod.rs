@@ -21,9 +21,9 @@ use std::sync::Arc;
 
 use kiln_outbound_networking::OutboundPolicy;
 use kiln_outbound_pg as pg;
-use wasmtime::component::{HasSelf, Linker, Resource};
+use wasmtime::component::{Linker, Resource};
 
-use crate::rdbms_common::{bindings, not_allowed};
+use crate::rdbms_common::{bindings, link_interfaces, not_allowed};
 use crate::HostState;
 
 pub(crate) use v4::pg_v4_conversions;
@@ -42,10 +42,7 @@ pub(crate) const INTERFACES: &[&str] = &[
 pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     use bindings::fermyon::{spin::postgres as v1, spin2_0_0::postgres as v2};
     use bindings::spin::{postgres3_0_0::postgres as v3, postgres4_0_0::postgres as v4};
-    v1::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)?;
-    v2::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)?;
-    v3::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)?;
-    v4::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)?;
+    link_interfaces!(linker, [v1, v2, v3, v4]);
     p3::bindings::add_to_linker(linker)
 }
 

@@ -37,14 +37,7 @@ fn redis<T>(accessor: &P3<T>, this: &Handle) -> Trappable<Arc<dyn Connection>> {
     handle(accessor, this, |h| h.0.clone())
 }
 
-impl v3::Host for HostState {}
-
-impl v3::HostConnection for HostState {
-    async fn drop(&mut self, this: Handle) -> Trappable<()> {
-        self.table.delete(this)?;
-        Ok(())
-    }
-}
+crate::shared::p3_resource!(v3::Host, v3::HostConnection, ConnectionHandle);
 
 impl<T> v3::HostConnectionWithStore<T> for HasSelf<HostState> {
     async fn open(accessor: &P3<T>, address: String) -> Outcome<Handle> {
