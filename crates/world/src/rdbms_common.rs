@@ -1,9 +1,12 @@
 //! What the PostgreSQL and MySQL capabilities share: the bindings of the
 //! interface versions that declare a common `rdbms-types` (Spin 1 and
 //! `@2.0.0`, plus PostgreSQL's 3.0.0 and 4.0.0 from the same world), the
-//! grant-refusal message, and the small macros that stamp out the
+//! grant-refusal message, the small macros that stamp out the
 //! variant-by-variant conversions between a backend's values and an
-//! interface version's.
+//! interface version's, and those that stamp out each version's host
+//! functions over a backend connection ([`host_connection!`] for a
+//! `connection` resource, [`spin1_host!`] for Spin 1's address-per-call
+//! functions, [`p3_statements!`] for Preview 3's `async func`s).
 //!
 //! One bindgen world holds every non-P3 version so each `rdbms-types`
 //! interface is generated, and linked ([`add_types_to_linker`]), once.

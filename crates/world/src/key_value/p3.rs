@@ -16,6 +16,9 @@
 //! backends list keys in one call, so the listing is done before the call
 //! returns: on success the stream carries every key and the future is
 //! `ok`; on failure the stream is empty and the future carries the error.
+//!
+//! [`Accessor::with`]: wasmtime::component::Accessor::with
+//! [`Accessor`]: wasmtime::component::Accessor
 
 use kiln_key_value::Error;
 use wasmtime::component::{FutureReader, HasSelf, Resource, StreamReader};

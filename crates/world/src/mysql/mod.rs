@@ -3,6 +3,10 @@
 //! Preview 3's `spin:mysql/mysql@3.0.0` ([`p3`]), all over the same pools,
 //! grant check and handles.
 //!
+//! * Runtime config: none (the result cap is `--max-buffered-bytes`).
+//! * App state: [`AppState`], the app's pools and result cap.
+//! * Per-instance state: [`MysqlConnectionHandle`]s in the resource table.
+//!
 //! Before connecting, the host and port of the address must be granted by
 //! the component's `allowed_outbound_hosts` (`mysql://host:port`);
 //! otherwise the guest gets its interface's `connection-failed` error.

@@ -12,6 +12,8 @@
 //! outcome. The backend returns a query's rows all at once, so every failure
 //! is known before the call returns and comes back as the call's own
 //! `error`; the stream then carries every row and the future is always `ok`.
+//!
+//! [`Accessor::with`]: wasmtime::component::Accessor::with
 
 use kiln_outbound_mysql as mysql;
 use wasmtime::component::{HasSelf, Resource};

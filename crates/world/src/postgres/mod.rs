@@ -3,6 +3,11 @@
 //! `spin:postgres/postgres@3.0.0` ([`v3`]), `@4.0.0` ([`v4`]) and Preview
 //! 3's `@4.2.0` ([`p3`]), all over the same pool, grant check and handles.
 //!
+//! * Runtime config: none (the result cap is `--max-buffered-bytes`).
+//! * App state: [`AppState`], the app's pool and result cap.
+//! * Per-instance state: [`PgConnectionHandle`]s (and Preview 3's
+//!   connection builders) in the resource table.
+//!
 //! Before connecting, every host and port an address names must be granted
 //! by the component's `allowed_outbound_hosts` (`postgres://host:port`);
 //! otherwise the guest gets its interface's `connection-failed` error.

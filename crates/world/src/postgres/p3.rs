@@ -15,6 +15,8 @@
 //! the outcome. The backend returns a query's rows all at once, so every
 //! failure is known before the call returns and comes back as the call's
 //! own `error`; the stream then carries every row and the future is `ok`.
+//!
+//! [`Accessor::with`]: wasmtime::component::Accessor::with
 
 use kiln_outbound_pg as pg;
 use wasmtime::component::{HasSelf, Resource};

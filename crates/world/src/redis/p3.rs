@@ -7,6 +7,8 @@
 //! Everything else is [`super`]'s: the same grant check (an address
 //! `allowed_outbound_hosts` does not list is `invalid-address`), the same
 //! per-app cached connections and the same connection handles.
+//!
+//! [`Accessor::with`]: wasmtime::component::Accessor::with
 
 use std::sync::Arc;
 

@@ -15,6 +15,8 @@
 //! at once, so every failure is known before the call returns and comes back
 //! as the call's own `error`; the stream then carries every row and the
 //! future is always `ok`.
+//!
+//! [`Accessor::with`]: wasmtime::component::Accessor::with
 
 use kiln_sqlite::Value;
 use wasmtime::component::{FutureReader, HasSelf, Resource, StreamReader};

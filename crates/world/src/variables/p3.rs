@@ -7,6 +7,8 @@
 //! take a network round trip). It answers from the same
 //! [`kiln_variables::Resolver`] as [`super`], for the calling
 //! component's own variables, with Spin 2's error cases.
+//!
+//! [`Accessor::with`]: wasmtime::component::Accessor::with
 
 use wasmtime::component::HasSelf;
 
