@@ -242,14 +242,7 @@ macro_rules! p3_statements {
             statement: String,
             params: Vec<$types::ParameterValue>,
         ) -> $crate::shared::Trappable<
-            Result<
-                (
-                    Vec<$types::Column>,
-                    wasmtime::component::StreamReader<Vec<$types::DbValue>>,
-                    wasmtime::component::FutureReader<Result<(), $types::Error>>,
-                ),
-                $types::Error,
-            >,
+            Result<$crate::rdbms_common::RowStream<$types::Column, $types::DbValue, $types::Error>, $types::Error>,
         > {
             let connection = $crate::shared::handle(accessor, &this, |h| h.0.clone())?;
             let params = params.into_iter().map($param).collect();
@@ -300,13 +293,17 @@ pub(crate) async fn connect_p3<C, E: std::fmt::Display>(
     connection
 }
 
+/// What a Preview 3 `query` answers with: the columns, a stream of rows and a
+/// future of the outcome.
+pub(crate) type RowStream<C, V, E> = (Vec<C>, StreamReader<Vec<V>>, FutureReader<Result<(), E>>);
+
 /// A Preview 3 `query`'s answer: the columns, a stream of every row and an
 /// `ok` outcome. The backends return a query's rows all at once, so every
 /// failure is known before the call returns and is the call's own `error`.
 pub(crate) fn streamed_rows<T, C, V, E>(
     accessor: &P3<T>,
     result: Result<(Vec<C>, Vec<Vec<V>>), E>,
-) -> Trappable<Result<(Vec<C>, StreamReader<Vec<V>>, FutureReader<Result<(), E>>), E>>
+) -> Trappable<Result<RowStream<C, V, E>, E>>
 where
     V: Lower + Lift + Unpin + Send + Sync + 'static,
     Result<(), E>: Lower + Lift + Send + Sync + 'static,

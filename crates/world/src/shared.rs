@@ -87,13 +87,17 @@ pub(crate) fn push<T, H: Send + 'static, E>(
     accessor.with(|mut access| access.get().table.push(value).map_err(full))
 }
 
+/// A stream of items and a future of the outcome, as Preview 3 functions
+/// answer.
+pub(crate) type Streamed<I, E> = (StreamReader<I>, FutureReader<Result<(), E>>);
+
 /// A stream of `items` and a future already holding `outcome`: the backends
 /// answer in full before the call returns, so the outcome is known too.
 pub(crate) fn streamed<T, I, E>(
     access: &mut Access<'_, T, HasSelf<HostState>>,
     items: Vec<I>,
     outcome: Result<(), E>,
-) -> wasmtime::Result<(StreamReader<I>, FutureReader<Result<(), E>>)>
+) -> wasmtime::Result<Streamed<I, E>>
 where
     I: Lower + Lift + Unpin + Send + Sync + 'static,
     Result<(), E>: Lower + Lift + Send + Sync + 'static,

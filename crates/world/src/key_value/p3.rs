@@ -21,10 +21,10 @@
 //! [`Accessor`]: wasmtime::component::Accessor
 
 use kiln_key_value::Error;
-use wasmtime::component::{FutureReader, HasSelf, Resource, StreamReader};
+use wasmtime::component::{HasSelf, Resource};
 
 use super::{spin_error, StoreHandle};
-use crate::shared::{handle, push, streamed, Trappable, P3};
+use crate::shared::{handle, push, streamed, Streamed, Trappable, P3};
 use crate::HostState;
 
 crate::shared::host_bindings!("kiln:host/key-value-p3" => KeyValueP3, with: {
@@ -75,7 +75,7 @@ impl<T> v3::HostStoreWithStore<T> for HasSelf<HostState> {
     async fn get_keys(
         accessor: &P3<T>,
         this: Resource<StoreHandle>,
-    ) -> Trappable<(StreamReader<String>, FutureReader<Result<(), v3::Error>>)> {
+    ) -> Trappable<Streamed<String, v3::Error>> {
         let store = store(accessor, &this)?;
         let (keys, outcome) = match store.get_keys().await {
             Ok(keys) => (keys, Ok(())),
