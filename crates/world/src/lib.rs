@@ -22,7 +22,7 @@
 //!   [`mqtt`] over `kiln-outbound-redis` and `kiln-outbound-mqtt`;
 //!   [`outbound_http`] (Spin 1 HTTP, Kiln's Preview 3 `send`); [`wasi`]
 //!   (the 0.2 and 0.3 lines, socket gating, guest stdio to log files).
-//!   [`shared`] holds the bindgen preamble and Preview 3 helpers they share.
+//!   `shared` holds the bindgen preamble and Preview 3 helpers they share.
 //! * [`spin_inbound`] holds the bindings for Spin 1 `fermyon:spin/inbound-http`
 //!   components, [`spin_inbound_redis`] those for Redis-trigger components
 //!   (`fermyon:spin/inbound-redis`, Preview 3 `spin:redis/inbound-redis@3.0.0`):

@@ -4,9 +4,9 @@
 //! grant-refusal message, the small macros that stamp out the
 //! variant-by-variant conversions between a backend's values and an
 //! interface version's, and those that stamp out each version's host
-//! functions over a backend connection ([`host_connection!`] for a
-//! `connection` resource, [`spin1_host!`] for Spin 1's address-per-call
-//! functions, [`p3_statements!`] for Preview 3's `async func`s).
+//! functions over a backend connection (`host_connection!` for a
+//! `connection` resource, `spin1_host!` for Spin 1's address-per-call
+//! functions, `p3_statements!` for Preview 3's `async func`s).
 //!
 //! One bindgen world holds every non-P3 version so each `rdbms-types`
 //! interface is generated, and linked ([`add_types_to_linker`]), once.
@@ -267,7 +267,7 @@ macro_rules! p3_statements {
 }
 pub(crate) use p3_statements;
 
-/// Converts every parameter with an infallible `f`, for [`host_connection!`]
+/// Converts every parameter with an infallible `f`, for `host_connection!`
 /// `params` of versions whose every parameter value has a backend value.
 pub(crate) fn each<T, U>(f: fn(T) -> U) -> impl Fn(Vec<T>) -> Result<Vec<U>, String> {
     move |values| Ok(values.into_iter().map(f).collect())

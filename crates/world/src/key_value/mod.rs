@@ -2,7 +2,7 @@
 //! so a value set through one interface is read back through any other.
 //!
 //! * Runtime config: `[key_value_store.LABEL]` sections, parsed by
-//!   `kiln_key_value::Backend::from_section`; [`backends`] adds the
+//!   `kiln_key_value::Backend::from_section`; `backends` adds the
 //!   `default` store in the state folder.
 //! * App state: the app's `kiln_key_value::StoreManager` (in
 //!   [`crate::AppCapabilities`]), opening each store on first use.
@@ -11,10 +11,10 @@
 //!   its [`kiln_key_value::ComponentStores`] — an unlisted label is
 //!   access-denied whether or not it exists, a listed but undefined one is
 //!   no-such-store, each mapped onto the calling interface's own error case.
-//! * Bindings: Spin 1 `fermyon:spin/key-value` ([`spin1`]), Spin 2
-//!   `@2.0.0` ([`v2`]), `wasi:keyvalue@0.2.0-draft2` `store`, `atomics`
-//!   and `batch` ([`wasi`]), and Preview 3's `spin:key-value/key-value@3.0.0`
-//!   ([`p3`]).
+//! * Bindings: Spin 1 `fermyon:spin/key-value` (`spin1`), Spin 2
+//!   `@2.0.0` (`v2`), `wasi:keyvalue@0.2.0-draft2` `store`, `atomics`
+//!   and `batch` (`wasi`), and Preview 3's `spin:key-value/key-value@3.0.0`
+//!   (`p3`).
 
 mod p3;
 mod spin1;

@@ -7,8 +7,8 @@
 //!   keep-alive interval, so the instances of an app's components share a
 //!   session instead of opening one per request.
 //! * Per-instance state: [`ConnectionHandle`]s in the resource table.
-//! * Bindings: Spin 2 `fermyon:spin/mqtt@2.0.0` ([`v2`]) and Preview 3's
-//!   `spin:mqtt/mqtt@3.0.0` ([`p3`]).
+//! * Bindings: Spin 2 `fermyon:spin/mqtt@2.0.0` (`v2`) and Preview 3's
+//!   `spin:mqtt/mqtt@3.0.0` (`p3`).
 //!
 //! A component may only reach brokers its `allowed_outbound_hosts` lists
 //! (`mqtt://host:port`); any other address gets the interface's own

@@ -1,6 +1,6 @@
 //! Outbound MySQL over [`kiln_outbound_mysql`], one module per interface
-//! version: Spin 1 `fermyon:spin/mysql` ([`spin1`]), `@2.0.0` ([`v2`]) and
-//! Preview 3's `spin:mysql/mysql@3.0.0` ([`p3`]), all over the same pools,
+//! version: Spin 1 `fermyon:spin/mysql` (`spin1`), `@2.0.0` (`v2`) and
+//! Preview 3's `spin:mysql/mysql@3.0.0` (`p3`), all over the same pools,
 //! grant check and handles.
 //!
 //! * Runtime config: none (the result cap is `--max-buffered-bytes`).

@@ -8,8 +8,8 @@
 //!   [`kiln_outbound_http::OutboundHttpHooks`] (in [`HostState`]), shared
 //!   with `wasi:http`, so the `allowed_outbound_hosts` check, requests to
 //!   the app itself and the network client are the same for every version.
-//! * Bindings: Spin 1 `fermyon:spin/http` ([`spin1`]), and Kiln's own
-//!   `send` in front of wasmtime's Preview 3 `wasi:http/client` ([`p3`]);
+//! * Bindings: Spin 1 `fermyon:spin/http` (`spin1`), and Kiln's own
+//!   `send` in front of wasmtime's Preview 3 `wasi:http/client` (`p3`);
 //!   `wasi:http@0.2` and the rest of `@0.3` are wasmtime's, linked by
 //!   [`crate::linker`].
 
@@ -32,7 +32,7 @@ mod bindings {
 pub(crate) const INTERFACES: &[&str] = &["fermyon:spin/http", "fermyon:spin/http-types"];
 
 /// Adds Spin 1 outbound HTTP to `linker`, and Kiln's Preview 3
-/// `wasi:http/client` `send` (see [`p3`]).
+/// `wasi:http/client` `send` (see `p3`).
 pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     bindings::Spin1Http::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)?;
     p3::add_client(linker)

@@ -1,7 +1,7 @@
 //! Outbound PostgreSQL over [`kiln_outbound_pg`], one module per interface
-//! version: Spin 1 `fermyon:spin/postgres` ([`spin1`]), `@2.0.0` ([`v2`]),
-//! `spin:postgres/postgres@3.0.0` ([`v3`]), `@4.0.0` ([`v4`]) and Preview
-//! 3's `@4.2.0` ([`p3`]), all over the same pool, grant check and handles.
+//! version: Spin 1 `fermyon:spin/postgres` (`spin1`), `@2.0.0` (`v2`),
+//! `spin:postgres/postgres@3.0.0` (`v3`), `@4.0.0` (`v4`) and Preview
+//! 3's `@4.2.0` (`p3`), all over the same pool, grant check and handles.
 //!
 //! * Runtime config: none (the result cap is `--max-buffered-bytes`).
 //! * App state: [`AppState`], the app's pool and result cap.

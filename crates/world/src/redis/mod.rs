@@ -7,9 +7,9 @@
 //!   request does not dial Redis each time.
 //! * Per-instance state: [`ConnectionHandle`]s in the resource table (Spin 1
 //!   names the address on every call instead).
-//! * Bindings: Spin 1 `fermyon:spin/redis` ([`spin1`]), Spin 2
-//!   `fermyon:spin/redis@2.0.0` ([`v2`]) and Preview 3's
-//!   `spin:redis/redis@3.0.0` ([`p3`]).
+//! * Bindings: Spin 1 `fermyon:spin/redis` (`spin1`), Spin 2
+//!   `fermyon:spin/redis@2.0.0` (`v2`) and Preview 3's
+//!   `spin:redis/redis@3.0.0` (`p3`).
 //!
 //! A component may reach only the servers its `allowed_outbound_hosts` lists
 //! (`redis://host:port`); any other address answers the interface's own

@@ -2,17 +2,17 @@
 //! same connections.
 //!
 //! * Runtime config: `[sqlite_database.LABEL]` sections, parsed by
-//!   `kiln_sqlite::Backend::from_section`; [`backends`] adds the `default`
+//!   `kiln_sqlite::Backend::from_section`; `backends` adds the `default`
 //!   database in the state folder.
 //! * App state: the app's `kiln_sqlite::DatabaseManager` (in
 //!   [`crate::AppCapabilities`]), with the cap on one result set.
 //! * Per-instance state: [`ConnectionHandle`]s in the resource table, each
 //!   remembering what its last statement did; which databases the component
 //!   may open is its [`kiln_sqlite::ComponentDatabases`] (`sqlite_databases`).
-//! * Bindings: Spin 1 `fermyon:spin/sqlite` ([`spin1`]), Spin 2 `@2.0.0`
-//!   ([`v2`]), and Spin 3 `spin:sqlite/sqlite@3.1.0` (which also serves
-//!   guests importing 3.0.0): its plain functions in [`v3`], the `async
-//!   func`s it added for Preview 3 guests in [`p3`].
+//! * Bindings: Spin 1 `fermyon:spin/sqlite` (`spin1`), Spin 2 `@2.0.0`
+//!   (`v2`), and Spin 3 `spin:sqlite/sqlite@3.1.0` (which also serves
+//!   guests importing 3.0.0): its plain functions in `v3`, the `async
+//!   func`s it added for Preview 3 guests in `p3`.
 
 mod p3;
 mod spin1;

@@ -2,16 +2,16 @@
 //! [`kiln_variables::Resolver`], for the calling component's own variables.
 //!
 //! * Runtime config: `[[variables_provider]]` (or `[[config_provider]]`) sections
-//!   (parsed by `kiln-runtime-config`), made into providers by [`providers`]
+//!   (parsed by `kiln-runtime-config`), made into providers by `providers`
 //!   behind `--variable` values and the environment.
 //! * App state: the app's `Resolver` (in [`crate::AppCapabilities`]), which
 //!   checks at startup that every required variable has a value.
 //! * Per-instance state: none; each call resolves for the instance's
 //!   component.
-//! * Bindings: Spin 1 `fermyon:spin/config` ([`spin1`]), Spin 2
-//!   `fermyon:spin/variables@2.0.0` ([`v2`]),
-//!   `wasi:config/store@0.2.0-draft-2024-09-27` ([`wasi`]) and Preview 3's
-//!   `spin:variables/variables@3.0.0` ([`p3`]).
+//! * Bindings: Spin 1 `fermyon:spin/config` (`spin1`), Spin 2
+//!   `fermyon:spin/variables@2.0.0` (`v2`),
+//!   `wasi:config/store@0.2.0-draft-2024-09-27` (`wasi`) and Preview 3's
+//!   `spin:variables/variables@3.0.0` (`p3`).
 
 mod p3;
 mod spin1;

@@ -8,7 +8,7 @@
 //! * App state: none beyond the outbound policy of
 //!   [`crate::ComponentCapabilities`].
 //! * Per-instance state: the WASI and `wasi:http` contexts of [`HostState`].
-//! * Kiln's parts: [`sockets`] gates `wasi:sockets` by
+//! * Kiln's parts: `sockets` gates `wasi:sockets` by
 //!   `allowed_outbound_hosts`; [`stdio`] routes guest stdout/stderr to
 //!   per-component log files and the console; [`p3`] lists the 0.3
 //!   interfaces linked natively. Outbound HTTP's policy is
