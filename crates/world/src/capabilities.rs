@@ -1,18 +1,19 @@
-//! What each component may use: the key-value stores, SQLite databases and
-//! variables of an app, from its manifest and runtime configuration, and the
-//! share of them each component's manifest entry grants.
+//! What each component may use: [`AppCapabilities`] gathers every
+//! capability's app state (built by the capability's own module from the
+//! manifest and runtime configuration), and [`ComponentCapabilities`] is the
+//! share of it each component's manifest entry grants.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use indexmap::IndexMap;
 use kiln_key_value::{ComponentStores, StoreManager};
 use kiln_manifest::AppManifest;
 use kiln_outbound_networking::OutboundPolicy;
-use kiln_runtime_config::{KeyValueStoreConfig, RuntimeConfig, SqliteDatabaseConfig, VariablesProviderConfig};
+use kiln_runtime_config::RuntimeConfig;
 use kiln_sqlite::{ComponentDatabases, DatabaseManager};
-use kiln_variables::{EnvProvider, Provider, Resolver, StaticProvider};
+use kiln_variables::Resolver;
 
 use crate::clients::OutboundClients;
 
@@ -99,9 +100,9 @@ impl AppCapabilities {
     /// that every required variable has a value.
     pub async fn new(manifest: &AppManifest, options: CapabilityOptions) -> Result<Self, CapabilityError> {
         let CapabilityOptions { state_dir, runtime_config, cli_variables, dotenv_path, max_result_bytes } = options;
-        let stores = key_value_backends(&state_dir, &runtime_config.key_value_stores);
-        let databases = sqlite_backends(&state_dir, &runtime_config.sqlite_databases);
-        let providers = variable_providers(&runtime_config.variables_providers, cli_variables, dotenv_path)?;
+        let stores = crate::key_value::backends(&state_dir, &runtime_config.key_value_stores);
+        let databases = crate::sqlite::backends(&state_dir, &runtime_config.sqlite_databases);
+        let providers = crate::variables::providers(&runtime_config.variables_providers, cli_variables, dotenv_path)?;
         let mut resolver = Resolver::new(&manifest.variables, providers);
         for (id, component) in &manifest.components {
             resolver.add_component(id, &component.variables)?;
@@ -214,63 +215,13 @@ impl kiln_outbound_networking::TemplateRenderer for OutboundRenderer {
     }
 }
 
-/// The `default` store in the state folder, then the runtime config's stores
-/// (which may redefine `default`).
-fn key_value_backends(
-    state_dir: &Path,
-    configured: &IndexMap<String, KeyValueStoreConfig>,
-) -> IndexMap<String, kiln_key_value::Backend> {
-    let mut stores = IndexMap::new();
-    stores.insert(
-        DEFAULT_LABEL.to_string(),
-        kiln_key_value::Backend::Spin { path: Some(state_dir.join(DEFAULT_KEY_VALUE_FILE)) },
-    );
-    // The runtime config's entries are already `kiln_key_value` backends.
-    stores.extend(configured.iter().map(|(label, backend)| (label.clone(), backend.clone())));
-    stores
-}
-
-/// The `default` database in the state folder, then the runtime config's.
-fn sqlite_backends(
-    state_dir: &Path,
-    configured: &IndexMap<String, SqliteDatabaseConfig>,
-) -> IndexMap<String, kiln_sqlite::Backend> {
-    let mut databases = IndexMap::new();
-    databases.insert(
-        DEFAULT_LABEL.to_string(),
-        kiln_sqlite::Backend::Spin { path: Some(state_dir.join(DEFAULT_SQLITE_FILE)) },
-    );
-    databases.extend(configured.iter().map(|(label, backend)| (label.clone(), backend.clone())));
-    databases
-}
-
-/// Providers in priority order: `--variable` values, then — as in Spin —
-/// the environment (`SPIN_VARIABLE_*`, then the `.env` file) unless the
-/// runtime config places an environment provider itself, then the runtime
-/// config's providers in file order. A variable none of them knows takes
-/// its manifest default.
-fn variable_providers(
-    configured: &[VariablesProviderConfig],
-    cli_variables: Vec<(String, String)>,
-    dotenv_path: Option<PathBuf>,
-) -> Result<Vec<Arc<dyn Provider>>, CapabilityError> {
-    let mut providers: Vec<Arc<dyn Provider>> = Vec::new();
-    if !cli_variables.is_empty() {
-        providers.push(Arc::new(StaticProvider::new(cli_variables)));
-    }
-    if !configured.iter().any(|c| matches!(c, VariablesProviderConfig::Env { .. })) {
-        let env = EnvProvider::new();
-        providers.push(Arc::new(match dotenv_path {
-            Some(path) => env.with_dotenv(path),
-            None => env,
-        }));
-    }
-    for config in configured {
-        providers.push(
-            kiln_variables::provider_from_config(config).map_err(|e| CapabilityError::Provider(e.to_string()))?,
-        );
-    }
-    Ok(providers)
+/// `default`'s backend, then the configured ones (which may redefine it):
+/// the stores or databases of an app.
+pub(crate) fn with_default<B: Clone>(default: B, configured: &IndexMap<String, B>) -> IndexMap<String, B> {
+    let mut backends = IndexMap::new();
+    backends.insert(DEFAULT_LABEL.to_string(), default);
+    backends.extend(configured.iter().map(|(label, backend)| (label.clone(), backend.clone())));
+    backends
 }
 
 /// The capabilities granted to one component, shared by all its instances.

@@ -2,74 +2,56 @@
 //!
 //! * [`HostState`] is the per-request `Store` data: WASI context, resource
 //!   table, `wasi:http` context and store limits.
-//! * [`linker`] builds the linker every component shares: WASI 0.2 and
-//!   `wasi:http` from `wasmtime-wasi`/`wasmtime-wasi-http`, with outbound
-//!   HTTP denied until a capability grants it, plus the WASI 0.3 interfaces
-//!   of [`p3`] for `wasi:http/handler@0.3.x` components.
-//! * [`key_value`], [`sqlite`] and [`variables`] implement Spin's capability
-//!   interfaces in each version guests import (Spin 1, Spin 2, Spin 3 and
-//!   the WASI drafts) over the backend traits of `kiln-key-value`,
-//!   `kiln-sqlite` and `kiln-variables`; [`ComponentCapabilities`] holds what
-//!   one component was granted.
-//! * [`key_value_p3`], [`sqlite_p3`] and [`variables_p3`] are the same
-//!   capabilities for Preview 3 guests (`spin-sdk` 7), whose Spin 3
-//!   interfaces declare `async func`s. They are concurrent host functions
-//!   over the same backends and handles — a key a Spin 2 guest set is read
-//!   by a Preview 3 guest — and kept apart because they reach the store
-//!   through an `Accessor` rather than `&mut HostState`.
-//! * [`postgres`] implements outbound PostgreSQL (Spin 1, Spin 2,
-//!   `spin:postgres@3.0.0`, `@4.0.0` and Preview 3 `@4.2.0` with TLS CA
-//!   roots) and [`mysql`] outbound MySQL (Spin 1, Spin 2, Preview 3
-//!   `spin:mysql/mysql@3.0.0`) over `kiln-outbound-pg` and
-//!   `kiln-outbound-mysql`, one module per interface version, with pools
-//!   per app; [`rdbms_common`] holds what they share.
-//! * [`mqtt`] and [`mqtt_p3`] implement outbound MQTT (Spin 2
-//!   `fermyon:spin/mqtt@2.0.0`, Preview 3 `spin:mqtt/mqtt@3.0.0`) over
-//!   `kiln-outbound-mqtt`'s cached broker sessions, for brokers the
-//!   component's `allowed_outbound_hosts` lists.
-//! * [`unavailable`] links every other interface a component imports — the
-//!   rest of Spin's platform world (LLM, interface versions newer than
-//!   Kiln's, …) — so SDK-built guests always
-//!   instantiate; each function answers with its interface's own error value
-//!   until a capability implements it.
-//! * [`redis`] and [`redis_p3`] implement outbound Redis (Spin 1
-//!   `fermyon:spin/redis`, Spin 2 `fermyon:spin/redis@2.0.0`, Preview 3
-//!   `spin:redis/redis@3.0.0`) over `kiln-outbound-redis`'s connections
-//!   cached per address, for servers `allowed_outbound_hosts` lists.
+//! * [`registry`] is the one table of capabilities; [`linker`] links every
+//!   entry into the linker every component shares, and links the imports no
+//!   capability defines through [`unavailable`], whose stand-ins answer with
+//!   their interface's own error value, so SDK-built guests always
+//!   instantiate.
+//! * [`capabilities`] builds each app's state ([`AppCapabilities`]) and
+//!   hands each component its grants ([`ComponentCapabilities`]);
+//!   [`clients`] holds the app's outbound HTTP, Redis and MQTT clients.
+//! * Each capability is one folder whose `mod.rs` says what it owns (its
+//!   runtime-config section, app state, per-instance state) and which module
+//!   binds each interface version, Preview 3's `async func` ones in its
+//!   `p3.rs` (concurrent host functions that reach the store through an
+//!   `Accessor`, over the same backends and handles):
+//!   [`key_value`], [`sqlite`] and [`variables`] over `kiln-key-value`,
+//!   `kiln-sqlite` and `kiln-variables`; outbound [`postgres`] and [`mysql`]
+//!   over `kiln-outbound-pg` and `kiln-outbound-mysql`, with pools per app
+//!   ([`rdbms_common`] holds what they share); outbound [`redis`] and
+//!   [`mqtt`] over `kiln-outbound-redis` and `kiln-outbound-mqtt`;
+//!   [`outbound_http`] (Spin 1 HTTP, Kiln's Preview 3 `send`); [`wasi`]
+//!   (the 0.2 and 0.3 lines, socket gating, guest stdio to log files).
+//!   `shared` holds the bindgen preamble and Preview 3 helpers they share.
 //! * [`spin_inbound`] holds the bindings for Spin 1 `fermyon:spin/inbound-http`
 //!   components, [`spin_inbound_redis`] those for Redis-trigger components
-//!   (`fermyon:spin/inbound-redis`, Preview 3 `spin:redis/inbound-redis@3.0.0`).
-//! * [`stdio`] routes guest stdout/stderr to per-component log files and the
-//!   console.
+//!   (`fermyon:spin/inbound-redis`, Preview 3 `spin:redis/inbound-redis@3.0.0`):
+//!   exports the triggers call, not capabilities.
 
 pub mod capabilities;
 pub mod clients;
 pub mod key_value;
-pub mod key_value_p3;
 pub mod linker;
 pub mod mqtt;
-pub mod mqtt_p3;
 pub mod mysql;
 pub mod outbound_http;
-pub mod p3;
 pub mod postgres;
 pub mod rdbms_common;
 pub mod redis;
-pub mod redis_p3;
 pub mod registry;
+pub(crate) mod shared;
 pub mod spin_inbound;
-mod sockets;
 pub mod spin_inbound_redis;
 pub mod sqlite;
-pub mod sqlite_p3;
 mod state;
-pub mod stdio;
 pub mod unavailable;
 pub mod variables;
-pub mod variables_p3;
+pub mod wasi;
 
 pub use capabilities::{AppCapabilities, CapabilityError, CapabilityOptions, ComponentCapabilities};
 pub use clients::OutboundClients;
+/// Guest stdout/stderr log files (see [`wasi::stdio`]).
+pub use wasi::stdio;
 
 pub use state::{HostState, HostStateBuilder};
 /// The in-process dispatcher a trigger installs for requests a guest sends

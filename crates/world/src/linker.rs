@@ -17,15 +17,13 @@ const NATIVE_PACKAGES: &[&str] = &[
     "wasi:http/",
 ];
 
-/// Builds the base linker: WASI 0.2 plus `wasi:http`, beside them the WASI
-/// 0.3 interfaces plus `wasi:http@0.3` (see [`crate::p3`]), and every
-/// capability of [`crate::registry::CAPABILITIES`] in every version
-/// (Preview 3's `async func` ones included).
+/// Builds the base linker: every capability of
+/// [`crate::registry::CAPABILITIES`] in every version — WASI 0.2 plus
+/// `wasi:http`, beside them the WASI 0.3 interfaces plus `wasi:http@0.3`
+/// (see [`crate::wasi`]), and Spin's interfaces (Preview 3's `async func`
+/// ones included).
 pub fn base_linker(engine: &Engine) -> wasmtime::Result<Linker<HostState>> {
     let mut linker = Linker::new(engine);
-    wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
-    wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
-    crate::p3::add_to_linker(&mut linker)?;
     for capability in crate::registry::CAPABILITIES {
         (capability.add_to_linker)(&mut linker)?;
     }
@@ -53,14 +51,14 @@ pub fn component_linker(
 }
 
 /// Whether the base linker provides this import natively. Only the stable
-/// 0.2 line and the 0.3 interfaces of [`crate::p3`] are; release candidates
+/// 0.2 line and the 0.3 interfaces of [`crate::wasi::p3`] are; release candidates
 /// are linked as unavailable.
 fn is_native(import: &str) -> bool {
     let stable_02 = NATIVE_PACKAGES.iter().any(|p| import.starts_with(p))
         && import
             .rsplit_once('@')
             .is_some_and(|(_, version)| version.starts_with("0.2.") && !version.contains('-'));
-    stable_02 || crate::p3::is_native(import) || is_capability(import)
+    stable_02 || crate::wasi::p3::is_native(import) || is_capability(import)
 }
 
 /// Whether `import` is one of the capability interfaces the base linker

@@ -8,7 +8,7 @@ use wasmtime::component::Linker;
 
 use crate::HostState;
 
-/// One capability's bindings for one family of interface versions.
+/// One capability: every interface version it binds (Preview 3 included).
 pub struct Capability {
     /// The capability, as logs and docs name it.
     pub name: &'static str,
@@ -19,17 +19,16 @@ pub struct Capability {
     pub add_to_linker: fn(&mut Linker<HostState>) -> wasmtime::Result<()>,
 }
 
-/// Every capability binding, in linking order.
+/// Every capability, in linking order (WASI first: outbound HTTP's Preview 3
+/// `send` shadows wasmtime's).
 pub const CAPABILITIES: &[Capability] = &[
+    // WASI's interfaces are matched by version line in `crate::linker`
+    // (every stable 0.2.x and 0.3.x), not listed.
+    Capability { name: "wasi", interfaces: &[], add_to_linker: crate::wasi::add_to_linker },
     Capability {
         name: "key-value",
         interfaces: crate::key_value::INTERFACES,
         add_to_linker: crate::key_value::add_to_linker,
-    },
-    Capability {
-        name: "key-value (Preview 3)",
-        interfaces: crate::key_value_p3::INTERFACES,
-        add_to_linker: crate::key_value_p3::add_to_linker,
     },
     Capability { name: "sqlite", interfaces: crate::sqlite::INTERFACES, add_to_linker: crate::sqlite::add_to_linker },
     Capability {
@@ -43,7 +42,6 @@ pub const CAPABILITIES: &[Capability] = &[
         interfaces: crate::rdbms_common::TYPE_INTERFACES,
         add_to_linker: crate::rdbms_common::add_types_to_linker,
     },
-    // Every version, Preview 3 included.
     Capability {
         name: "postgres",
         interfaces: crate::postgres::INTERFACES,
@@ -55,23 +53,8 @@ pub const CAPABILITIES: &[Capability] = &[
         interfaces: crate::variables::INTERFACES,
         add_to_linker: crate::variables::add_to_linker,
     },
-    Capability {
-        name: "variables (Preview 3)",
-        interfaces: crate::variables_p3::INTERFACES,
-        add_to_linker: crate::variables_p3::add_to_linker,
-    },
     Capability { name: "mqtt", interfaces: crate::mqtt::INTERFACES, add_to_linker: crate::mqtt::add_to_linker },
-    Capability {
-        name: "mqtt (Preview 3)",
-        interfaces: crate::mqtt_p3::INTERFACES,
-        add_to_linker: crate::mqtt_p3::add_to_linker,
-    },
     Capability { name: "redis", interfaces: crate::redis::INTERFACES, add_to_linker: crate::redis::add_to_linker },
-    Capability {
-        name: "redis (Preview 3)",
-        interfaces: crate::redis_p3::INTERFACES,
-        add_to_linker: crate::redis_p3::add_to_linker,
-    },
 ];
 
 /// Every interface some capability defines.

@@ -92,7 +92,7 @@ impl HostStateBuilder {
             limits = limits.memory_size(bytes);
         }
         let caps = self.caps.unwrap_or_else(|| Arc::new(ComponentCapabilities::none()));
-        crate::sockets::configure(&mut self.wasi, &caps.outbound);
+        crate::wasi::sockets::configure(&mut self.wasi, &caps.outbound);
         let in_process = self.in_process.or_else(|| caps.in_process.get().cloned());
         let hooks = OutboundHttpHooks::new(
             self.component_id.clone(),

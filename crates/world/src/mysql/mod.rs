@@ -1,7 +1,11 @@
 //! Outbound MySQL over [`kiln_outbound_mysql`], one module per interface
-//! version: Spin 1 `fermyon:spin/mysql` ([`spin1`]), `@2.0.0` ([`v2`]) and
-//! Preview 3's `spin:mysql/mysql@3.0.0` ([`p3`]), all over the same pools,
+//! version: Spin 1 `fermyon:spin/mysql` (`spin1`), `@2.0.0` (`v2`) and
+//! Preview 3's `spin:mysql/mysql@3.0.0` (`p3`), all over the same pools,
 //! grant check and handles.
+//!
+//! * Runtime config: none (the result cap is `--max-buffered-bytes`).
+//! * App state: [`AppState`], the app's pools and result cap.
+//! * Per-instance state: [`MysqlConnectionHandle`]s in the resource table.
 //!
 //! Before connecting, the host and port of the address must be granted by
 //! the component's `allowed_outbound_hosts` (`mysql://host:port`);
@@ -18,9 +22,9 @@ use std::sync::Arc;
 
 use kiln_outbound_mysql as mysql;
 use kiln_outbound_networking::OutboundPolicy;
-use wasmtime::component::{HasSelf, Linker, Resource};
+use wasmtime::component::{Linker, Resource};
 
-use crate::rdbms_common::{bindings, not_allowed};
+use crate::rdbms_common::{bindings, link_interfaces, not_allowed};
 use crate::HostState;
 
 /// The interfaces this capability defines, as the component model names them.
@@ -30,9 +34,8 @@ pub(crate) const INTERFACES: &[&str] = &["fermyon:spin/mysql", "fermyon:spin/mys
 /// shared `rdbms-types` come from [`crate::rdbms_common`].
 pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     use bindings::fermyon::{spin::mysql as v1, spin2_0_0::mysql as v2};
-    v1::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)?;
-    v2::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)?;
-    p3::add_to_linker(linker)
+    link_interfaces!(linker, [v1, v2]);
+    p3::bindings::add_to_linker(linker)
 }
 
 /// An app's MySQL state: its pools by address, and the cap on one result

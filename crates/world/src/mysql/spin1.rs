@@ -6,7 +6,7 @@ use std::sync::Arc;
 use kiln_outbound_mysql as mysql;
 
 use crate::rdbms_common::bindings::fermyon::spin::mysql as mysql_v1;
-use crate::rdbms_common::{convert_error, row_set, types_v1 as v1, Trappable};
+use crate::rdbms_common::{convert_error, spin1_host, types_v1 as v1, Trappable};
 use crate::HostState;
 
 /// The Spin 1 conversions.
@@ -21,44 +21,17 @@ fn error(err: mysql::Error) -> mysql_v1::MysqlError {
     convert_error!(err, E => V, query: std::convert::identity, other: OtherError)
 }
 
+/// A Spin 1 call's connection and parameters, or its error.
+type Call = Trappable<Result<(Arc<dyn mysql::Connection>, Vec<mysql::Value>), mysql_v1::MysqlError>>;
+
 impl HostState {
-    /// A connection for one Spin 1 call: opened (permission checked) and
-    /// closed again around it.
-    async fn mysql_for_call(&mut self, address: &str) -> Trappable<Result<Arc<dyn mysql::Connection>, mysql::Error>> {
-        let handle = match self.open_mysql(address).await {
-            Ok(handle) => handle,
-            Err(err) => return Ok(Err(err)),
-        };
-        Ok(Ok(self.table.delete(handle)?.0))
+    /// One Spin 1 call's connection and parameters: the connection is opened
+    /// (permission checked) for the call, its handle dropped again.
+    async fn mysql_for_call(&mut self, address: &str, params: Vec<v1::ParameterValue>) -> Call {
+        let opened = self.open_mysql(address).await;
+        Ok(self.for_call(opened)?.map(|handle| (handle.0, params.into_iter().map(param).collect())).map_err(error))
     }
 }
 
-impl mysql_v1::Host for HostState {
-    async fn query(
-        &mut self,
-        address: String,
-        statement: String,
-        params: Vec<v1::ParameterValue>,
-    ) -> Trappable<Result<v1::RowSet, mysql_v1::MysqlError>> {
-        let connection = match self.mysql_for_call(&address).await? {
-            Ok(connection) => connection,
-            Err(err) => return Ok(Err(error(err))),
-        };
-        let params = params.into_iter().map(param).collect();
-        Ok(connection.query(&statement, params).await.map(|rows| row_set!(rows, v1, data_type, value)).map_err(error))
-    }
-
-    async fn execute(
-        &mut self,
-        address: String,
-        statement: String,
-        params: Vec<v1::ParameterValue>,
-    ) -> Trappable<Result<(), mysql_v1::MysqlError>> {
-        let connection = match self.mysql_for_call(&address).await? {
-            Ok(connection) => connection,
-            Err(err) => return Ok(Err(error(err))),
-        };
-        let params = params.into_iter().map(param).collect();
-        Ok(connection.execute(&statement, params).await.map_err(error))
-    }
-}
+spin1_host!(mysql_v1, v1, mysql_v1::MysqlError, for_call: mysql_for_call, execute: (), error: error,
+    data_type: data_type, value: value);

@@ -2,11 +2,10 @@
 //! `rdbms-types@2.0.0` values.
 
 use kiln_outbound_mysql as mysql;
-use wasmtime::component::Resource;
 
 use super::MysqlConnectionHandle;
 use crate::rdbms_common::bindings::fermyon::spin2_0_0::mysql as mysql_v2;
-use crate::rdbms_common::{convert_error, row_set, types_v2 as v2, Trappable};
+use crate::rdbms_common::{convert_error, each, host_connection, types_v2 as v2};
 use crate::HostState;
 
 /// The MySQL value and type conversions of an interface version whose
@@ -63,35 +62,5 @@ impl From<mysql::Error> for v2::Error {
 
 impl mysql_v2::Host for HostState {}
 
-impl mysql_v2::HostConnection for HostState {
-    async fn open(&mut self, address: String) -> Trappable<Result<Resource<MysqlConnectionHandle>, v2::Error>> {
-        Ok(self.open_mysql(&address).await.map_err(Into::into))
-    }
-
-    async fn query(
-        &mut self,
-        this: Resource<MysqlConnectionHandle>,
-        statement: String,
-        params: Vec<v2::ParameterValue>,
-    ) -> Trappable<Result<v2::RowSet, v2::Error>> {
-        let connection = self.mysql(&this)?;
-        let params = params.into_iter().map(param).collect();
-        Ok(connection.query(&statement, params).await.map(|rows| row_set!(rows, v2, data_type, value)).map_err(Into::into))
-    }
-
-    async fn execute(
-        &mut self,
-        this: Resource<MysqlConnectionHandle>,
-        statement: String,
-        params: Vec<v2::ParameterValue>,
-    ) -> Trappable<Result<(), v2::Error>> {
-        let connection = self.mysql(&this)?;
-        let params = params.into_iter().map(param).collect();
-        Ok(connection.execute(&statement, params).await.map_err(Into::into))
-    }
-
-    async fn drop(&mut self, this: Resource<MysqlConnectionHandle>) -> Trappable<()> {
-        self.table.delete(this)?;
-        Ok(())
-    }
-}
+host_connection!(mysql_v2, v2, MysqlConnectionHandle, open: open_mysql, get: mysql, params: each(param), execute: (),
+    data_type: data_type, value: value);

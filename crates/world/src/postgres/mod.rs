@@ -1,7 +1,12 @@
 //! Outbound PostgreSQL over [`kiln_outbound_pg`], one module per interface
-//! version: Spin 1 `fermyon:spin/postgres` ([`spin1`]), `@2.0.0` ([`v2`]),
-//! `spin:postgres/postgres@3.0.0` ([`v3`]), `@4.0.0` ([`v4`]) and Preview
-//! 3's `@4.2.0` ([`p3`]), all over the same pool, grant check and handles.
+//! version: Spin 1 `fermyon:spin/postgres` (`spin1`), `@2.0.0` (`v2`),
+//! `spin:postgres/postgres@3.0.0` (`v3`), `@4.0.0` (`v4`) and Preview
+//! 3's `@4.2.0` (`p3`), all over the same pool, grant check and handles.
+//!
+//! * Runtime config: none (the result cap is `--max-buffered-bytes`).
+//! * App state: [`AppState`], the app's pool and result cap.
+//! * Per-instance state: [`PgConnectionHandle`]s (and Preview 3's
+//!   connection builders) in the resource table.
 //!
 //! Before connecting, every host and port an address names must be granted
 //! by the component's `allowed_outbound_hosts` (`postgres://host:port`);
@@ -21,9 +26,9 @@ use std::sync::Arc;
 
 use kiln_outbound_networking::OutboundPolicy;
 use kiln_outbound_pg as pg;
-use wasmtime::component::{HasSelf, Linker, Resource};
+use wasmtime::component::{Linker, Resource};
 
-use crate::rdbms_common::{bindings, not_allowed};
+use crate::rdbms_common::{bindings, link_interfaces, not_allowed};
 use crate::HostState;
 
 pub(crate) use v4::pg_v4_conversions;
@@ -42,11 +47,8 @@ pub(crate) const INTERFACES: &[&str] = &[
 pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     use bindings::fermyon::{spin::postgres as v1, spin2_0_0::postgres as v2};
     use bindings::spin::{postgres3_0_0::postgres as v3, postgres4_0_0::postgres as v4};
-    v1::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)?;
-    v2::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)?;
-    v3::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)?;
-    v4::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)?;
-    p3::add_to_linker(linker)
+    link_interfaces!(linker, [v1, v2, v3, v4]);
+    p3::bindings::add_to_linker(linker)
 }
 
 /// An app's PostgreSQL state: its idle connections by address, and the cap

@@ -15,26 +15,21 @@
 //! the outcome. The backend returns a query's rows all at once, so every
 //! failure is known before the call returns and comes back as the call's
 //! own `error`; the stream then carries every row and the future is `ok`.
-
-use std::sync::Arc;
+//!
+//! [`Accessor::with`]: wasmtime::component::Accessor::with
 
 use kiln_outbound_pg as pg;
-use wasmtime::component::{Accessor, FutureReader, HasSelf, Linker, Resource, StreamReader};
+use wasmtime::component::{HasSelf, Resource};
 
 use super::PgConnectionHandle;
+use crate::rdbms_common::{connect_p3, each, host_connection, p3_statements, Trappable};
+use crate::shared::{caps, handle, push, P3};
 use crate::HostState;
 
-mod bindings {
-    wasmtime::component::bindgen!({
-        path: "wit",
-        world: "kiln:host/postgres-p3",
-        imports: { default: async | trappable },
-        with: {
-            "spin:postgres/postgres.connection": crate::postgres::PgConnectionHandle,
-            "spin:postgres/postgres.connection-builder": crate::postgres::p3::ConnectionBuilderHandle,
-        },
-    });
-}
+crate::shared::host_bindings!("kiln:host/postgres-p3" => PostgresP3, with: {
+    "spin:postgres/postgres.connection": crate::postgres::PgConnectionHandle,
+    "spin:postgres/postgres.connection-builder": crate::postgres::p3::ConnectionBuilderHandle,
+});
 
 use bindings::spin::postgres4_2_0::postgres as v4;
 
@@ -44,94 +39,34 @@ mod convert {
 }
 use convert::{pg_param_v4 as param, pg_type_v4 as data_type, pg_value_v4 as value};
 
-/// Adds `spin:postgres/postgres@4.2.0` to `linker`.
-pub(super) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
-    bindings::PostgresP3::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)
-}
-
 /// A `connection-builder` as a guest holds it: the settings gathered so far.
 pub struct ConnectionBuilderHandle {
     address: String,
     ca_root: Option<String>,
 }
 
-use crate::rdbms_common::Trappable;
 type Outcome<T> = Trappable<Result<T, v4::Error>>;
-
-/// What `query-async` answers with: columns, rows, and the outcome.
-type Streamed = (
-    Vec<v4::Column>,
-    StreamReader<Vec<v4::DbValue>>,
-    FutureReader<Result<(), v4::Error>>,
-);
-
-fn columns(columns: Vec<pg::Column>) -> Vec<v4::Column> {
-    columns
-        .into_iter()
-        .map(|c| v4::Column {
-            name: c.name,
-            data_type: data_type(c.data_type),
-        })
-        .collect()
-}
-
-fn rows(rows: Vec<Vec<pg::Value>>) -> Vec<Vec<v4::DbValue>> {
-    rows.into_iter()
-        .map(|row| row.into_iter().map(value).collect())
-        .collect()
-}
-
-/// The backend connection behind a guest's handle (a stale handle traps,
-/// as for every resource).
-fn connection<T>(
-    accessor: &Accessor<T, HasSelf<HostState>>,
-    this: &Resource<PgConnectionHandle>,
-) -> Trappable<Arc<dyn pg::Connection>> {
-    accessor.with(|mut access| Ok(access.get().table.get(this)?.0.clone()))
-}
 
 /// Checks the grant, connects without holding the store, and hands the
 /// guest its connection.
-async fn open<T>(
-    accessor: &Accessor<T, HasSelf<HostState>>,
-    address: &str,
-    ca_root: Option<&str>,
-) -> Outcome<Resource<PgConnectionHandle>> {
-    let (caps, component) = accessor.with(|mut access| {
-        let state = access.get();
-        (state.caps.clone(), state.component_id.clone())
-    });
-    if let Err(err) = super::allowed(&caps.outbound, address).await {
-        tracing::info!(%component, "outbound PostgreSQL denied or malformed address: {err}");
-        return Ok(Err(err.into()));
-    }
-    let connection = match caps.postgres.pooled(address, ca_root).await {
-        Ok(connection) => connection,
-        Err(err) => {
-            tracing::debug!(%component, error = %err, "PostgreSQL open failed");
-            return Ok(Err(err.into()));
-        }
-    };
-    let pushed =
-        accessor.with(|mut access| access.get().table.push(PgConnectionHandle(connection)));
-    Ok(pushed.map_err(|e| v4::Error::Other(e.to_string())))
+async fn open<T>(accessor: &P3<T>, address: &str, ca_root: Option<&str>) -> Outcome<Resource<PgConnectionHandle>> {
+    let (caps, component) = caps(accessor);
+    let allowed = super::allowed(&caps.outbound, address);
+    let opened = connect_p3(&component, "PostgreSQL", allowed, caps.postgres.pooled(address, ca_root)).await;
+    Ok(match opened {
+        Ok(connection) => push(accessor, PgConnectionHandle(connection), |e| v4::Error::Other(e.to_string())),
+        Err(err) => Err(err.into()),
+    })
 }
 
 impl v4::Host for HostState {}
 
 impl v4::HostConnectionBuilder for HostState {
     async fn new(&mut self, address: String) -> Trappable<Resource<ConnectionBuilderHandle>> {
-        Ok(self.table.push(ConnectionBuilderHandle {
-            address,
-            ca_root: None,
-        })?)
+        Ok(self.table.push(ConnectionBuilderHandle { address, ca_root: None })?)
     }
 
-    async fn set_ca_root(
-        &mut self,
-        this: Resource<ConnectionBuilderHandle>,
-        certificate: String,
-    ) -> Outcome<()> {
+    async fn set_ca_root(&mut self, this: Resource<ConnectionBuilderHandle>, certificate: String) -> Outcome<()> {
         if let Err(err) = pg::check_ca_root(&certificate) {
             return Ok(Err(err.into()));
         }
@@ -139,16 +74,10 @@ impl v4::HostConnectionBuilder for HostState {
         Ok(Ok(()))
     }
 
-    async fn build(
-        &mut self,
-        this: Resource<ConnectionBuilderHandle>,
-    ) -> Outcome<Resource<PgConnectionHandle>> {
+    async fn build(&mut self, this: Resource<ConnectionBuilderHandle>) -> Outcome<Resource<PgConnectionHandle>> {
         let builder = self.table.get(&this)?;
         let (address, ca_root) = (builder.address.clone(), builder.ca_root.clone());
-        Ok(self
-            .open_pg_with_ca_root(&address, ca_root.as_deref())
-            .await
-            .map_err(Into::into))
+        Ok(self.open_pg_with_ca_root(&address, ca_root.as_deref()).await.map_err(Into::into))
     }
 
     async fn drop(&mut self, this: Resource<ConnectionBuilderHandle>) -> Trappable<()> {
@@ -157,104 +86,24 @@ impl v4::HostConnectionBuilder for HostState {
     }
 }
 
-impl v4::HostConnection for HostState {
-    async fn open(&mut self, address: String) -> Outcome<Resource<PgConnectionHandle>> {
-        Ok(self.open_pg(&address).await.map_err(Into::into))
-    }
-
-    async fn query(
-        &mut self,
-        this: Resource<PgConnectionHandle>,
-        statement: String,
-        params: Vec<v4::ParameterValue>,
-    ) -> Outcome<v4::RowSet> {
-        let connection = self.pg(&this)?;
-        let params = params.into_iter().map(param).collect();
-        Ok(connection
-            .query(&statement, params)
-            .await
-            .map(|result| v4::RowSet {
-                columns: columns(result.columns),
-                rows: rows(result.rows),
-            })
-            .map_err(Into::into))
-    }
-
-    async fn execute(
-        &mut self,
-        this: Resource<PgConnectionHandle>,
-        statement: String,
-        params: Vec<v4::ParameterValue>,
-    ) -> Outcome<u64> {
-        let connection = self.pg(&this)?;
-        let params = params.into_iter().map(param).collect();
-        Ok(connection
-            .execute(&statement, params)
-            .await
-            .map_err(Into::into))
-    }
-
-    async fn drop(&mut self, this: Resource<PgConnectionHandle>) -> Trappable<()> {
-        self.table.delete(this)?;
-        Ok(())
-    }
-}
+// The plain functions block their caller, as in 4.0.0.
+host_connection!(v4, v4, PgConnectionHandle, open: open_pg, get: pg, params: each(param), execute: u64,
+    data_type: data_type, value: value);
 
 impl<T> v4::HostConnectionBuilderWithStore<T> for HasSelf<HostState> {
-    async fn build_async(
-        accessor: &Accessor<T, Self>,
-        this: Resource<ConnectionBuilderHandle>,
-    ) -> Outcome<Resource<PgConnectionHandle>> {
-        let (address, ca_root) = accessor.with(|mut access| -> Trappable<_> {
-            let builder = access.get().table.get(&this)?;
-            Ok((builder.address.clone(), builder.ca_root.clone()))
-        })?;
+    async fn build_async(accessor: &P3<T>, this: Resource<ConnectionBuilderHandle>) -> Outcome<Resource<PgConnectionHandle>> {
+        let (address, ca_root) = handle(accessor, &this, |b| (b.address.clone(), b.ca_root.clone()))?;
         open(accessor, &address, ca_root.as_deref()).await
     }
 }
 
 impl<T> v4::HostConnectionWithStore<T> for HasSelf<HostState> {
-    async fn open_async(
-        accessor: &Accessor<T, Self>,
-        address: String,
-    ) -> Outcome<Resource<PgConnectionHandle>> {
+    async fn open_async(accessor: &P3<T>, address: String) -> Outcome<Resource<PgConnectionHandle>> {
         open(accessor, &address, None).await
     }
 
-    async fn query_async(
-        accessor: &Accessor<T, Self>,
-        this: Resource<PgConnectionHandle>,
-        statement: String,
-        params: Vec<v4::ParameterValue>,
-    ) -> Outcome<Streamed> {
-        let conn = connection(accessor, &this)?;
-        let params = params.into_iter().map(param).collect();
-        let result = match conn.query(&statement, params).await {
-            Ok(result) => result,
-            Err(err) => return Ok(Err(err.into())),
-        };
-        let columns = columns(result.columns);
-        let rows = rows(result.rows);
-        accessor.with(|mut access| {
-            let rows = StreamReader::new(&mut access, rows)?;
-            let outcome = FutureReader::new(
-                &mut access,
-                std::future::ready(Ok::<_, wasmtime::Error>(Ok::<(), v4::Error>(()))),
-            )?;
-            Ok(Ok((columns, rows, outcome)))
-        })
-    }
-
-    async fn execute_async(
-        accessor: &Accessor<T, Self>,
-        this: Resource<PgConnectionHandle>,
-        statement: String,
-        params: Vec<v4::ParameterValue>,
-    ) -> Outcome<u64> {
-        let conn = connection(accessor, &this)?;
-        let params = params.into_iter().map(param).collect();
-        Ok(conn.execute(&statement, params).await.map_err(Into::into))
-    }
+    p3_statements!(v4, PgConnectionHandle, query: query_async, execute: execute_async -> u64, error: v4::Error::from,
+        param: param, data_type: data_type, value: value);
 }
 
 #[cfg(test)]

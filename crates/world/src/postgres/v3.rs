@@ -2,11 +2,10 @@
 //! timestamps.
 
 use kiln_outbound_pg as pg;
-use wasmtime::component::Resource;
 
 use super::PgConnectionHandle;
 use crate::rdbms_common::bindings::spin::postgres3_0_0::postgres as v3;
-use crate::rdbms_common::{collect, convert, convert_error, convert_unit, row_set, Trappable};
+use crate::rdbms_common::{collect, convert, convert_error, convert_unit, host_connection};
 use crate::HostState;
 
 fn param(value: v3::ParameterValue) -> Result<pg::Value, String> {
@@ -47,41 +46,5 @@ impl From<pg::Error> for v3::Error {
 
 impl v3::Host for HostState {}
 
-impl v3::HostConnection for HostState {
-    async fn open(&mut self, address: String) -> Trappable<Result<Resource<PgConnectionHandle>, v3::Error>> {
-        Ok(self.open_pg(&address).await.map_err(Into::into))
-    }
-
-    async fn query(
-        &mut self,
-        this: Resource<PgConnectionHandle>,
-        statement: String,
-        params: Vec<v3::ParameterValue>,
-    ) -> Trappable<Result<v3::RowSet, v3::Error>> {
-        let connection = self.pg(&this)?;
-        let params = match collect(params, param) {
-            Ok(params) => params,
-            Err(message) => return Ok(Err(v3::Error::BadParameter(message))),
-        };
-        Ok(connection.query(&statement, params).await.map(|rows| row_set!(rows, v3, data_type, value)).map_err(Into::into))
-    }
-
-    async fn execute(
-        &mut self,
-        this: Resource<PgConnectionHandle>,
-        statement: String,
-        params: Vec<v3::ParameterValue>,
-    ) -> Trappable<Result<u64, v3::Error>> {
-        let connection = self.pg(&this)?;
-        let params = match collect(params, param) {
-            Ok(params) => params,
-            Err(message) => return Ok(Err(v3::Error::BadParameter(message))),
-        };
-        Ok(connection.execute(&statement, params).await.map_err(Into::into))
-    }
-
-    async fn drop(&mut self, this: Resource<PgConnectionHandle>) -> Trappable<()> {
-        self.table.delete(this)?;
-        Ok(())
-    }
-}
+host_connection!(v3, v3, PgConnectionHandle, open: open_pg, get: pg, params: |p| collect(p, param), execute: u64,
+    data_type: data_type, value: value);

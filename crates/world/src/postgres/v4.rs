@@ -2,11 +2,9 @@
 //! (UUIDs, JSON, decimals, ranges, arrays, intervals) and structured
 //! PostgreSQL errors.
 
-use wasmtime::component::Resource;
-
 use super::PgConnectionHandle;
 use crate::rdbms_common::bindings::spin::postgres4_0_0::postgres as v4;
-use crate::rdbms_common::{row_set, Trappable};
+use crate::rdbms_common::{each, host_connection};
 use crate::HostState;
 
 /// Conversions between [`kiln_outbound_pg`]'s values and a
@@ -19,20 +17,14 @@ macro_rules! pg_v4_conversions {
         use $($v4)::+ as v4;
         use $crate::rdbms_common::{convert, convert_unit};
 
-        type V4Bound<T> = Option<(T, v4::RangeBoundKind)>;
-
-        fn range_from<T>((lo, hi): (V4Bound<T>, V4Bound<T>)) -> (pg::Bound<T>, pg::Bound<T>) {
-            use pg::BoundKind as P;
-            use v4::RangeBoundKind as K;
-            let bound = |b: V4Bound<T>| b.map(|(v, k)| (v, convert_unit!(k, K => P, [Inclusive, Exclusive])));
-            (bound(lo), bound(hi))
+        fn kind_from(kind: v4::RangeBoundKind) -> pg::BoundKind {
+            use {pg::BoundKind as P, v4::RangeBoundKind as K};
+            convert_unit!(kind, K => P, [Inclusive, Exclusive])
         }
 
-        fn range_to<T>((lo, hi): (pg::Bound<T>, pg::Bound<T>)) -> (V4Bound<T>, V4Bound<T>) {
-            use pg::BoundKind as P;
-            use v4::RangeBoundKind as K;
-            let bound = |b: pg::Bound<T>| b.map(|(v, k)| (v, convert_unit!(k, P => K, [Inclusive, Exclusive])));
-            (bound(lo), bound(hi))
+        fn kind_to(kind: pg::BoundKind) -> v4::RangeBoundKind {
+            use {pg::BoundKind as P, v4::RangeBoundKind as K};
+            convert_unit!(kind, P => K, [Inclusive, Exclusive])
         }
 
         pub(crate) fn pg_param_v4(value: v4::ParameterValue) -> pg::Value {
@@ -40,9 +32,9 @@ macro_rules! pg_v4_conversions {
             use v4::ParameterValue as P;
             convert!(value, P => V, [Boolean, Int8, Int16, Int32, Int64, Floating32, Floating64, Str, Binary,
                     Date, Time, Datetime, Timestamp, Uuid, Jsonb, Decimal, ArrayInt32, ArrayInt64, ArrayDecimal, ArrayStr],
-                P::RangeInt32(r) => V::RangeInt32(range_from(r)),
-                P::RangeInt64(r) => V::RangeInt64(range_from(r)),
-                P::RangeDecimal(r) => V::RangeDecimal(range_from(r)),
+                P::RangeInt32(r) => V::RangeInt32($crate::postgres::v4::range(r, kind_from)),
+                P::RangeInt64(r) => V::RangeInt64($crate::postgres::v4::range(r, kind_from)),
+                P::RangeDecimal(r) => V::RangeDecimal($crate::postgres::v4::range(r, kind_from)),
                 P::Interval(i) => V::Interval(pg::Interval { micros: i.micros, days: i.days, months: i.months }),
                 P::DbNull => V::Null,
             )
@@ -54,9 +46,9 @@ macro_rules! pg_v4_conversions {
             convert!(value, V => D, [Boolean, Int8, Int16, Int32, Int64, Floating32, Floating64, Str, Binary,
                     Date, Time, Datetime, Timestamp, Uuid, Jsonb, Decimal, ArrayInt32, ArrayInt64, ArrayDecimal, ArrayStr,
                     Unsupported],
-                V::RangeInt32(r) => D::RangeInt32(range_to(r)),
-                V::RangeInt64(r) => D::RangeInt64(range_to(r)),
-                V::RangeDecimal(r) => D::RangeDecimal(range_to(r)),
+                V::RangeInt32(r) => D::RangeInt32($crate::postgres::v4::range(r, kind_to)),
+                V::RangeInt64(r) => D::RangeInt64($crate::postgres::v4::range(r, kind_to)),
+                V::RangeDecimal(r) => D::RangeDecimal($crate::postgres::v4::range(r, kind_to)),
                 V::Interval(i) => D::Interval(v4::Interval { micros: i.micros, days: i.days, months: i.months }),
                 V::Null => D::DbNull,
             )
@@ -94,6 +86,15 @@ macro_rules! pg_v4_conversions {
 }
 pub(crate) use pg_v4_conversions;
 
+/// A range's bounds, `None` where unbounded.
+type Range<T, K> = (Option<(T, K)>, Option<(T, K)>);
+
+/// A range with the kind of each bound converted by `kind`.
+pub(crate) fn range<T, A, B>((lo, hi): Range<T, A>, kind: fn(A) -> B) -> Range<T, B> {
+    let bound = |b: Option<(T, A)>| b.map(|(v, k)| (v, kind(k)));
+    (bound(lo), bound(hi))
+}
+
 /// The 4.0.0 conversions.
 mod convert {
     super::pg_v4_conversions!(crate::rdbms_common::bindings::spin::postgres4_0_0::postgres);
@@ -102,35 +103,5 @@ use convert::{pg_param_v4 as param, pg_type_v4 as data_type, pg_value_v4 as valu
 
 impl v4::Host for HostState {}
 
-impl v4::HostConnection for HostState {
-    async fn open(&mut self, address: String) -> Trappable<Result<Resource<PgConnectionHandle>, v4::Error>> {
-        Ok(self.open_pg(&address).await.map_err(Into::into))
-    }
-
-    async fn query(
-        &mut self,
-        this: Resource<PgConnectionHandle>,
-        statement: String,
-        params: Vec<v4::ParameterValue>,
-    ) -> Trappable<Result<v4::RowSet, v4::Error>> {
-        let connection = self.pg(&this)?;
-        let params = params.into_iter().map(param).collect();
-        Ok(connection.query(&statement, params).await.map(|rows| row_set!(rows, v4, data_type, value)).map_err(Into::into))
-    }
-
-    async fn execute(
-        &mut self,
-        this: Resource<PgConnectionHandle>,
-        statement: String,
-        params: Vec<v4::ParameterValue>,
-    ) -> Trappable<Result<u64, v4::Error>> {
-        let connection = self.pg(&this)?;
-        let params = params.into_iter().map(param).collect();
-        Ok(connection.execute(&statement, params).await.map_err(Into::into))
-    }
-
-    async fn drop(&mut self, this: Resource<PgConnectionHandle>) -> Trappable<()> {
-        self.table.delete(this)?;
-        Ok(())
-    }
-}
+host_connection!(v4, v4, PgConnectionHandle, open: open_pg, get: pg, params: each(param), execute: u64,
+    data_type: data_type, value: value);
