@@ -26,23 +26,8 @@ fn app(allowed_outbound_hosts: &str) -> tempfile::TempDir {
 
 /// An app serving guest `wasm_name` on `/...`, with `allowed_outbound_hosts`.
 fn app_with(wasm_name: &str, allowed_outbound_hosts: &str) -> tempfile::TempDir {
-    let wasm = guest(wasm_name);
-    let manifest = format!(
-        r#"spin_manifest_version = 2
-[application]
-name = "mqtt"
-
-[[trigger.http]]
-route = "/..."
-component = "mqtt"
-
-[component.mqtt]
-source = "{}"
-allowed_outbound_hosts = {allowed_outbound_hosts}
-"#,
-        wasm.display()
-    );
-    app_dir(&manifest, &[])
+    let allowed = format!("allowed_outbound_hosts = {allowed_outbound_hosts}");
+    app_dir(&one_route_app("mqtt", "mqtt", guest(wasm_name), &allowed), &[])
 }
 
 /// Asks the guest to publish `body` to `topic` through `address`.
@@ -89,8 +74,7 @@ fn publishes_at_every_qos_to_a_listed_broker() {
     if !service_available("Mosquitto", BROKER) {
         return;
     }
-    let dir = app(r#"["mqtt://127.0.0.1:1883"]"#);
-    let kiln = Kiln::up(dir.path(), &[]);
+    let kiln = serve(app(r#"["mqtt://127.0.0.1:1883"]"#));
     let topic = unique("topic");
     let address = format!("mqtt://{BROKER}?client_id={}", unique("guest"));
     rt().block_on(async {
@@ -114,8 +98,7 @@ fn an_unlisted_broker_is_invalid_address() {
     let address = format!("mqtt://{BROKER}?client_id={}", unique("guest"));
     let denied = (500, "error: Error::InvalidAddress".to_string());
     for allowed in ["[]", r#"["mqtt://127.0.0.1:1884"]"#, r#"["mqtt://10.0.0.1:1883"]"#] {
-        let dir = app(allowed);
-        let kiln = Kiln::up(dir.path(), &[]);
+        let kiln = serve(app(allowed));
         rt().block_on(async {
             assert_eq!(publish(&kiln, &address, &unique("topic"), 1, "nope").await, denied, "{allowed}");
         });
@@ -124,8 +107,7 @@ fn an_unlisted_broker_is_invalid_address() {
 
 #[test]
 fn bad_addresses_and_unreachable_brokers_are_errors_not_traps() {
-    let dir = app(r#"["mqtt://127.0.0.1:1"]"#);
-    let kiln = Kiln::up(dir.path(), &[]);
+    let kiln = serve(app(r#"["mqtt://127.0.0.1:1"]"#));
     rt().block_on(async {
         // No client_id: Spin's address format requires one.
         let (status, body) = publish(&kiln, "mqtt://127.0.0.1:1", "t", 0, "x").await;
@@ -172,8 +154,7 @@ fn mqtts_to_a_plain_broker_is_a_connection_error_and_plain_still_works() {
     }
     // The local broker speaks plain MQTT on 1883: a TLS handshake with it
     // fails. `mqtts://` needs its own grant; `mqtt://` is unaffected.
-    let dir = app(r#"["mqtts://127.0.0.1:1883", "mqtt://127.0.0.1:1883"]"#);
-    let kiln = Kiln::up(dir.path(), &[]);
+    let kiln = serve(app(r#"["mqtts://127.0.0.1:1883", "mqtt://127.0.0.1:1883"]"#));
     let topic = unique("topic-tls");
     rt().block_on(async {
         let tls = format!("mqtts://{BROKER}?client_id={}", unique("guest-tls"));
@@ -186,8 +167,7 @@ fn mqtts_to_a_plain_broker_is_a_connection_error_and_plain_still_works() {
         assert_eq!(next_message(&mut events).await, (topic.clone(), "plain".into()));
     });
     // Without its own grant, `mqtts://` is denied like any other address.
-    let dir = app(r#"["mqtt://127.0.0.1:1883"]"#);
-    let kiln = Kiln::up(dir.path(), &[]);
+    let kiln = serve(app(r#"["mqtt://127.0.0.1:1883"]"#));
     rt().block_on(async {
         let tls = format!("mqtts://{BROKER}?client_id={}", unique("guest-tls"));
         assert_eq!(publish(&kiln, &tls, &topic, 1, "x").await, (500, "error: Error::InvalidAddress".into()));
