@@ -17,9 +17,7 @@ use common::*;
 use kiln_outbound_mysql::Connection as _;
 use kiln_outbound_pg::Connection as _;
 
-const POSTGRES: &str = "127.0.0.1:5432";
 const PG_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
-const MYSQL: &str = "127.0.0.1:3306";
 const MYSQL_URL: &str = "mysql://root@127.0.0.1:3306/test";
 
 fn app() -> tempfile::TempDir {
@@ -43,9 +41,7 @@ async fn settles_to_zero<F: std::future::Future<Output = i64>>(mut count: impl F
 
 #[test]
 fn a_timed_out_postgres_statement_is_cancelled_on_the_server() {
-    if !service_available("PostgreSQL", POSTGRES) {
-        return;
-    }
+    require!(kiln_test_support::POSTGRES);
     let dir = app();
     let kiln = Kiln::up(dir.path(), &["--request-timeout", "1"]);
     let marker = format!("kiln_timeout_pg_{}", std::process::id());
@@ -94,9 +90,7 @@ async fn mysql_running(observer: &kiln_outbound_mysql::MysqlConnection, marker: 
 
 #[test]
 fn a_timed_out_mysql_statement_is_killed_on_the_server() {
-    if !service_available("MariaDB", MYSQL) {
-        return;
-    }
+    require!(kiln_test_support::MYSQL);
     let dir = app();
     let kiln = Kiln::up(dir.path(), &["--request-timeout", "1"]);
     let marker = format!("kiln_timeout_my_{}", std::process::id());
@@ -116,9 +110,7 @@ fn a_timed_out_mysql_statement_is_killed_on_the_server() {
 
 #[test]
 fn mysql_results_past_the_cap_fail_with_the_limit() {
-    if !service_available("MariaDB", MYSQL) {
-        return;
-    }
+    require!(kiln_test_support::MYSQL);
     let dir = app();
     let kiln = Kiln::up(dir.path(), &["--max-buffered-bytes", "1M"]);
     // 50 rows of 100,000 bytes (MariaDB's sequence engine): about 5 MB.

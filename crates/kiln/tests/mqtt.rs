@@ -69,21 +69,25 @@ async fn next_message(events: &mut EventLoop) -> (String, String) {
     .expect("no message within 10 s")
 }
 
+/// Has `kiln` publish `{greeting} at QoS n` to `topic` through `address`
+/// at each QoS, checking that the subscriber `events` gets each message.
+async fn publish_at_every_qos(kiln: &Kiln, address: &str, topic: &str, events: &mut EventLoop, greeting: &str) {
+    for qos in [0u8, 1, 2] {
+        let body = format!("{greeting} at QoS {qos}");
+        assert_eq!(publish(kiln, address, topic, qos, &body).await, (200, "published".into()));
+        assert_eq!(next_message(events).await, (topic.to_string(), body));
+    }
+}
+
 #[test]
 fn publishes_at_every_qos_to_a_listed_broker() {
-    if !service_available("Mosquitto", BROKER) {
-        return;
-    }
+    require!(kiln_test_support::MOSQUITTO);
     let kiln = serve(app(r#"["mqtt://127.0.0.1:1883"]"#));
     let topic = unique("topic");
     let address = format!("mqtt://{BROKER}?client_id={}", unique("guest"));
     rt().block_on(async {
         let (_client, mut events) = subscribe(&topic).await;
-        for qos in [0u8, 1, 2] {
-            let body = format!("hello at QoS {qos}");
-            assert_eq!(publish(&kiln, &address, &topic, qos, &body).await, (200, "published".into()));
-            assert_eq!(next_message(&mut events).await, (topic.clone(), body));
-        }
+        publish_at_every_qos(&kiln, &address, &topic, &mut events, "hello").await;
         // The cached connection serves later requests too.
         assert_eq!(publish(&kiln, &address, &topic, 1, "again").await, (200, "published".into()));
         assert_eq!(next_message(&mut events).await, (topic.clone(), "again".into()));
@@ -92,9 +96,7 @@ fn publishes_at_every_qos_to_a_listed_broker() {
 
 #[test]
 fn an_unlisted_broker_is_invalid_address() {
-    if !service_available("Mosquitto", BROKER) {
-        return;
-    }
+    require!(kiln_test_support::MOSQUITTO);
     let address = format!("mqtt://{BROKER}?client_id={}", unique("guest"));
     let denied = (500, "error: Error::InvalidAddress".to_string());
     for allowed in ["[]", r#"["mqtt://127.0.0.1:1884"]"#, r#"["mqtt://10.0.0.1:1883"]"#] {
@@ -124,9 +126,7 @@ fn bad_addresses_and_unreachable_brokers_are_errors_not_traps() {
 
 #[test]
 fn preview_3_guests_publish_at_every_qos_and_are_denied_unlisted_brokers() {
-    if !service_available("Mosquitto", BROKER) {
-        return;
-    }
+    require!(kiln_test_support::MOSQUITTO);
     let topic = unique("topic-p3");
     let address = format!("mqtt://{BROKER}?client_id={}", unique("guest-p3"));
     let allowed = app_with("spin_rust_mqtt_p3.wasm", r#"["mqtt://127.0.0.1:1883"]"#);
@@ -135,11 +135,7 @@ fn preview_3_guests_publish_at_every_qos_and_are_denied_unlisted_brokers() {
     let kiln_denied = Kiln::up(denied.path(), &[]);
     rt().block_on(async {
         let (_client, mut events) = subscribe(&topic).await;
-        for qos in [0u8, 1, 2] {
-            let body = format!("hello from Preview 3 at QoS {qos}");
-            assert_eq!(publish(&kiln, &address, &topic, qos, &body).await, (200, "published".into()));
-            assert_eq!(next_message(&mut events).await, (topic.clone(), body));
-        }
+        publish_at_every_qos(&kiln, &address, &topic, &mut events, "hello from Preview 3").await;
         assert_eq!(
             publish(&kiln_denied, &address, &topic, 1, "nope").await,
             (500, "error: Error::InvalidAddress".into())
@@ -149,9 +145,7 @@ fn preview_3_guests_publish_at_every_qos_and_are_denied_unlisted_brokers() {
 
 #[test]
 fn mqtts_to_a_plain_broker_is_a_connection_error_and_plain_still_works() {
-    if !service_available("Mosquitto", BROKER) {
-        return;
-    }
+    require!(kiln_test_support::MOSQUITTO);
     // The local broker speaks plain MQTT on 1883: a TLS handshake with it
     // fails. `mqtts://` needs its own grant; `mqtt://` is unaffected.
     let kiln = serve(app(r#"["mqtts://127.0.0.1:1883", "mqtt://127.0.0.1:1883"]"#));

@@ -95,6 +95,18 @@ fn fetch(kiln: &Kiln, url: &str) -> (u16, String) {
     })
 }
 
+/// Fetches each of `urls` through the guest, expecting a 500 whose body
+/// names `error`.
+#[track_caller]
+fn expect_denied<S: AsRef<str>>(kiln: &Kiln, urls: &[S], error: &str) {
+    for url in urls {
+        let url = url.as_ref();
+        let (status, body) = fetch(kiln, url);
+        assert_eq!(status, 500, "{url}: {body}");
+        assert!(body.contains(error), "{url}: {body}");
+    }
+}
+
 fn post(kiln: &Kiln, url: &str, body: Vec<u8>) -> (u16, Vec<u8>) {
     rt().block_on(async {
         let resp = client().post(kiln.url(&format!("/fetch?url={}", percent_encode(url)))).body(body).send().await.unwrap();
@@ -134,11 +146,7 @@ fn an_unlisted_host_is_denied() {
     let upstream = Upstream::start();
     // Same host, another port; and nothing for https://example.com.
     let kiln = serve(app(&["http://127.0.0.1:1".to_string()]));
-    for url in [upstream.url("/data"), "https://example.com/".to_string()] {
-        let (status, body) = fetch(&kiln, &url);
-        assert_eq!(status, 500, "{url}: {body}");
-        assert!(body.contains("HttpRequestDenied"), "{url}: {body}");
-    }
+    expect_denied(&kiln, &[upstream.url("/data"), "https://example.com/".to_string()], "HttpRequestDenied");
     assert_eq!(upstream.hits.load(Ordering::SeqCst), 0, "a denied request reached the server");
 }
 
@@ -166,9 +174,7 @@ fn a_relative_url_reaches_the_apps_own_routes_when_self_is_listed() {
     assert_eq!(echoed, payload);
 
     let kiln = serve(app(&[]));
-    let (status, body) = fetch(&kiln, "/hello");
-    assert_eq!(status, 500, "{body}");
-    assert!(body.contains("HttpRequestDenied"), "{body}");
+    expect_denied(&kiln, &["/hello"], "HttpRequestDenied");
 }
 
 #[test]
@@ -177,11 +183,7 @@ fn spin_internal_reaches_a_private_component_when_listed() {
     let (status, body) = fetch(&kiln, "http://back.spin.internal/hello");
     assert_eq!((status, body.as_str()), (200, "hello from spin-rust-outbound"));
     // Not listed: another component, and the app itself.
-    for url in ["http://front.spin.internal/hello", "/hello"] {
-        let (status, body) = fetch(&kiln, url);
-        assert_eq!(status, 500, "{url}: {body}");
-        assert!(body.contains("HttpRequestDenied"), "{url}: {body}");
-    }
+    expect_denied(&kiln, &["http://front.spin.internal/hello", "/hello"], "HttpRequestDenied");
     // The private component has no public route.
     let status = rt().block_on(async { client().get(kiln.url("/hello")).send().await.unwrap().status().as_u16() });
     assert_eq!(status, 200, "front serves /...");
@@ -239,11 +241,7 @@ fn spin1_http_reaches_listed_hosts_and_the_app_itself() {
 fn spin1_http_denies_unlisted_hosts() {
     let upstream = Upstream::start();
     let kiln = serve(spin1_app(&["http://127.0.0.1:1".to_string()]));
-    for url in [upstream.url("/data"), "/hello".to_string()] {
-        let (status, body) = fetch(&kiln, &url);
-        assert_eq!(status, 500, "{url}: {body}");
-        assert!(body.contains("destination-not-allowed"), "{url}: {body}");
-    }
+    expect_denied(&kiln, &[upstream.url("/data"), "/hello".to_string()], "destination-not-allowed");
     assert_eq!(upstream.hits.load(Ordering::SeqCst), 0);
 }
 
@@ -259,9 +257,7 @@ fn preview3_client_goes_through_the_same_policy() {
     let (status, body) = fetch(&kiln, &upstream.url("/data"));
     assert_eq!((status, body.as_str()), (200, "upstream says hi"));
     let kiln = serve(p3_app(&["http://127.0.0.1:1".to_string()]));
-    let (status, body) = fetch(&kiln, &upstream.url("/data"));
-    assert_eq!(status, 500, "{body}");
-    assert!(body.contains("HttpRequestDenied"), "{body}");
+    expect_denied(&kiln, &[upstream.url("/data")], "HttpRequestDenied");
     assert_eq!(upstream.hits.load(Ordering::SeqCst), 1);
 }
 
@@ -277,14 +273,26 @@ fn preview3_relative_urls_reach_the_app_itself() {
     assert!(body.contains("spin-path-info: /headers/a\n"), "{body}");
     // Without a `self` entry: denied, as for Preview 2.
     let kiln = serve(p3_app(&["http://127.0.0.1:1".to_string()]));
-    let (status, body) = fetch(&kiln, "/hello");
-    assert_eq!(status, 500, "{body}");
-    assert!(body.contains("HttpRequestDenied"), "{body}");
+    expect_denied(&kiln, &["/hello"], "HttpRequestDenied");
 }
 
 /// The `spin-*` headers a `/headers` route answered, as `name: value` lines.
 fn header_lines(body: &str) -> Vec<&str> {
     body.lines().collect()
+}
+
+/// The `spin-*` headers of a request from `client` for `full_url` on the
+/// `/...` route, as the `/headers` route lists them.
+fn spin_headers(client: std::net::SocketAddr, full_url: &str, path_info: &str) -> Vec<String> {
+    vec![
+        "spin-base-path: /".to_string(),
+        format!("spin-client-addr: {client}"),
+        "spin-component-route: ".to_string(),
+        format!("spin-full-url: {full_url}"),
+        "spin-matched-route: /...".to_string(),
+        format!("spin-path-info: {path_info}"),
+        "spin-raw-component-route: /...".to_string(),
+    ]
 }
 
 #[test]
@@ -294,33 +302,12 @@ fn in_process_requests_carry_the_spin_headers() {
     // A private component, on Spin's synthetic `/...` route.
     let (status, body) = fetch(&kiln, "http://back.spin.internal/headers/x?y=1");
     assert_eq!(status, 200, "{body}");
-    assert_eq!(
-        header_lines(&body),
-        [
-            "spin-base-path: /".to_string(),
-            format!("spin-client-addr: {addr}"),
-            "spin-component-route: ".to_string(),
-            "spin-full-url: http://back.spin.internal/headers/x?y=1".to_string(),
-            "spin-matched-route: /...".to_string(),
-            "spin-path-info: /headers/x".to_string(),
-            "spin-raw-component-route: /...".to_string(),
-        ]
-    );
+    let full_url = "http://back.spin.internal/headers/x?y=1";
+    assert_eq!(header_lines(&body), spin_headers(addr, full_url, "/headers/x"));
     // The app's own route, through the router.
     let (status, body) = fetch(&kiln, "/headers/z");
     assert_eq!(status, 200, "{body}");
-    assert_eq!(
-        header_lines(&body),
-        [
-            "spin-base-path: /".to_string(),
-            format!("spin-client-addr: {addr}"),
-            "spin-component-route: ".to_string(),
-            format!("spin-full-url: http://{addr}/headers/z"),
-            "spin-matched-route: /...".to_string(),
-            "spin-path-info: /headers/z".to_string(),
-            "spin-raw-component-route: /...".to_string(),
-        ]
-    );
+    assert_eq!(header_lines(&body), spin_headers(addr, &format!("http://{addr}/headers/z"), "/headers/z"));
 }
 
 #[test]
@@ -366,9 +353,7 @@ fn a_variable_picks_the_allowed_host() {
     let kiln = Kiln::up(dir.path(), &["--variable", &format!("upstream={}", first.addr)]);
     let (status, body) = fetch(&kiln, &first.url("/data"));
     assert_eq!((status, body.as_str()), (200, "upstream says hi"));
-    let (status, body) = fetch(&kiln, &second.url("/data"));
-    assert_eq!(status, 500, "{body}");
-    assert!(body.contains("HttpRequestDenied"), "{body}");
+    expect_denied(&kiln, &[second.url("/data")], "HttpRequestDenied");
     drop(kiln);
     // From the environment.
     let mut command = std::process::Command::new(kiln_bin());
@@ -463,9 +448,7 @@ fn a_changed_provider_value_moves_the_allowed_host_while_serving() {
         assert!(std::time::Instant::now() < deadline, "the new value never took effect");
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
-    let (status, body) = fetch(&kiln, &first.url("/data"));
-    assert_eq!(status, 500, "{body}");
-    assert!(body.contains("HttpRequestDenied"), "{body}");
+    expect_denied(&kiln, &[first.url("/data")], "HttpRequestDenied");
     assert_eq!(first.hits.load(Ordering::SeqCst), 1);
 }
 

@@ -124,9 +124,7 @@ fn p3_key_value_shares_stores_and_access_rules_with_spin_2() {
 
 #[test]
 fn p3_key_value_over_redis_is_the_store_spin_2_sees() {
-    if !service_available("Redis", REDIS) {
-        return;
-    }
+    require!(kiln_test_support::REDIS);
     let app = state_app();
     let config = app.path().join("runtime-config.toml");
     std::fs::write(&config, format!("[key_value_store.extra]\ntype = \"redis\"\nurl = \"redis://{REDIS}/12\"\n")).unwrap();

@@ -31,7 +31,6 @@ fn app(allowed_outbound_hosts: &str) -> tempfile::TempDir {
     app_dir(&one_route_app("p3-outbound", "p3", guest("spin_rust_p3_redis_mysql.wasm"), &allowed), &[])
 }
 
-const MYSQL: &str = "127.0.0.1:3306";
 const MYSQL_URL: &str = "mysql://root@127.0.0.1:3306/test";
 
 /// Asks the guest for its MySQL round trip on `table`: (status, body).
@@ -51,9 +50,7 @@ fn redis_route(kiln: &Kiln, address: &str, key: &str, channel: &str) -> (u16, St
 
 #[test]
 fn redis_set_get_incr_publish_against_a_listed_server() {
-    if !service_available("Redis", REDIS) {
-        return;
-    }
+    require!(kiln_test_support::REDIS);
     let kiln = serve(app(r#"["redis://127.0.0.1:6379"]"#));
     let key = unique("key");
     let channel = unique("channel");
@@ -89,9 +86,7 @@ fn redis_set_get_incr_publish_against_a_listed_server() {
 
 #[test]
 fn redis_unlisted_server_is_invalid_address() {
-    if !service_available("Redis", REDIS) {
-        return;
-    }
+    require!(kiln_test_support::REDIS);
     let key = unique("denied");
     for allowed in [
         "[]",
@@ -110,9 +105,7 @@ fn redis_unlisted_server_is_invalid_address() {
 
 #[test]
 fn mysql_create_insert_query_against_a_listed_server() {
-    if !service_available("MariaDB", MYSQL) {
-        return;
-    }
+    require!(kiln_test_support::MYSQL);
     let kiln = serve(app(r#"["mysql://127.0.0.1:3306"]"#));
     for _ in 0..2 {
         assert_eq!(
@@ -124,9 +117,7 @@ fn mysql_create_insert_query_against_a_listed_server() {
 
 #[test]
 fn mysql_unlisted_server_is_connection_failed() {
-    if !service_available("MariaDB", MYSQL) {
-        return;
-    }
+    require!(kiln_test_support::MYSQL);
     for allowed in [
         "[]",
         r#"["mysql://127.0.0.1:3307"]"#,

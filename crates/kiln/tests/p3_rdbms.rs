@@ -10,7 +10,6 @@ mod common;
 
 use common::*;
 
-const POSTGRES: &str = "127.0.0.1:5432";
 const PG_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 /// Debian's self-signed certificate (for `localhost`), which PostgreSQL
 /// serves by default when its TLS is on.
@@ -25,12 +24,9 @@ fn unique_table(prefix: &str) -> String {
     kiln_test_support::unique_table(&format!("kiln_{prefix}"))
 }
 
-/// `GET route` with the query parameters; returns status and body.
 #[test]
 fn preview_3_postgres_executes_and_queries_with_typed_parameters() {
-    if !service_available("PostgreSQL", POSTGRES) {
-        return;
-    }
+    require!(kiln_test_support::POSTGRES);
     let kiln = serve(app(&["postgres://127.0.0.1:5432"]));
     let (status, body) = get_with_query(&kiln, "/pg", &[("address", PG_URL), ("table", &unique_table("p3pg"))]);
     assert_eq!(status, 200, "{body}");
@@ -60,9 +56,7 @@ fn preview_3_postgres_executes_and_queries_with_typed_parameters() {
 
 #[test]
 fn preview_3_postgres_reports_structured_query_errors() {
-    if !service_available("PostgreSQL", POSTGRES) {
-        return;
-    }
+    require!(kiln_test_support::POSTGRES);
     let kiln = serve(app(&["postgres://127.0.0.1:5432"]));
     let (status, body) = get_with_query(&kiln, "/pg-error", &[("address", PG_URL), ("table", &unique_table("missing"))]);
     assert_eq!(status, 500, "{body}");
@@ -90,9 +84,7 @@ fn preview_3_postgres_is_denied_unless_allowed() {
 /// PEM is refused by `set-ca-root`.
 #[test]
 fn preview_3_postgres_tls_with_a_ca_root() {
-    if !service_available("PostgreSQL", POSTGRES) {
-        return;
-    }
+    require!(kiln_test_support::POSTGRES);
     let kiln = serve(app(&["postgres://127.0.0.1:5432", "postgres://localhost:5432"]));
     let (status, body) = get_with_query(&kiln, "/pg-builder", &[("address", PG_URL), ("ca", "not a certificate")]);
     assert_eq!(status, 500, "{body}");

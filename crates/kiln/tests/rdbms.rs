@@ -8,8 +8,6 @@ mod common;
 
 use common::*;
 
-const POSTGRES: &str = "127.0.0.1:5432";
-const MYSQL: &str = "127.0.0.1:3306";
 const PG_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 const MYSQL_URL: &str = "mysql://root@127.0.0.1:3306/test";
 
@@ -51,9 +49,7 @@ fn call(kiln: &Kiln, route: &str, address: &str, table: &str) -> (u16, String) {
 
 #[test]
 fn postgres_v2_round_trips_every_type() {
-    if !service_available("PostgreSQL", POSTGRES) {
-        return;
-    }
+    require!(kiln_test_support::POSTGRES);
     let kiln = serve_rdbms(&["postgres://127.0.0.1:5432"]);
     let json = round_trip(&kiln, "/pg2", PG_URL, "pg2");
     assert_eq!(json["affected"], "1");
@@ -77,9 +73,7 @@ fn postgres_v2_round_trips_every_type() {
 
 #[test]
 fn postgres_v3_round_trips_dates_and_times() {
-    if !service_available("PostgreSQL", POSTGRES) {
-        return;
-    }
+    require!(kiln_test_support::POSTGRES);
     let kiln = serve_rdbms(&["postgres://127.0.0.1:5432"]);
     let json = round_trip(&kiln, "/pg3", PG_URL, "pg3");
     assert_eq!(json["affected"], "1");
@@ -97,9 +91,7 @@ fn postgres_v3_round_trips_dates_and_times() {
 
 #[test]
 fn postgres_v4_round_trips_uuid_json_decimal_ranges_arrays_intervals() {
-    if !service_available("PostgreSQL", POSTGRES) {
-        return;
-    }
+    require!(kiln_test_support::POSTGRES);
     let kiln = serve_rdbms(&["postgres://127.0.0.1:5432"]);
     let json = round_trip(&kiln, "/pg4", PG_URL, "pg4");
     assert_eq!(json["affected"], "1");
@@ -126,9 +118,7 @@ fn postgres_v4_round_trips_uuid_json_decimal_ranges_arrays_intervals() {
 
 #[test]
 fn postgres_v4_reports_bad_parameters_and_structured_query_errors() {
-    if !service_available("PostgreSQL", POSTGRES) {
-        return;
-    }
+    require!(kiln_test_support::POSTGRES);
     let kiln = serve_rdbms(&["postgres://127.0.0.1:5432"]);
     fails(&kiln, "bad parameter", "/pg4-bad-param", PG_URL, "unused", "error: Error::BadParameter(");
     let missing = unique_table("missing");
@@ -139,9 +129,7 @@ fn postgres_v4_reports_bad_parameters_and_structured_query_errors() {
 
 #[test]
 fn mysql_round_trips_every_type() {
-    if !service_available("MariaDB", MYSQL) {
-        return;
-    }
+    require!(kiln_test_support::MYSQL);
     let kiln = serve_rdbms(&["mysql://127.0.0.1:3306"]);
     let json = round_trip(&kiln, "/mysql", MYSQL_URL, "my");
     assert_eq!(
@@ -166,9 +154,8 @@ fn mysql_round_trips_every_type() {
 
 #[test]
 fn spin1_postgres_and_mysql_name_the_address_in_every_call() {
-    if !service_available("PostgreSQL", POSTGRES) || !service_available("MariaDB", MYSQL) {
-        return;
-    }
+    require!(kiln_test_support::POSTGRES);
+    require!(kiln_test_support::MYSQL);
     let kiln = serve_rdbms(&["postgres://127.0.0.1:5432", "mysql://127.0.0.1:3306"]);
     let json = round_trip(&kiln, "/pg1", PG_URL, "pg1");
     assert_eq!(json["affected"], "1");
@@ -210,9 +197,8 @@ fn no_allowed_outbound_hosts_denies_every_database() {
 
 #[test]
 fn tls_demands_fail_with_connection_failed_and_plain_connections_still_work() {
-    if !service_available("PostgreSQL", POSTGRES) || !service_available("MariaDB", MYSQL) {
-        return;
-    }
+    require!(kiln_test_support::POSTGRES);
+    require!(kiln_test_support::MYSQL);
     let kiln = serve_rdbms(&["postgres://127.0.0.1:5432", "mysql://127.0.0.1:3306"]);
     // PostgreSQL's TLS (if it has any) cannot be verified without a CA root:
     // the snakeoil certificate is self-signed, and names `localhost`. The

@@ -89,9 +89,7 @@ fn call(kiln: &Kiln, method: reqwest::Method, path: &str, body: &str) -> (u16, S
 
 #[test]
 fn outbound_redis_every_operation() {
-    if !service_available("Redis", REDIS) {
-        return;
-    }
+    require!(kiln_test_support::REDIS);
     let app = app_dir(
         &outbound_manifest(
             &guest("spin_rust_redis_http.wasm"),
@@ -157,9 +155,7 @@ fn outbound_redis_every_operation() {
 
 #[test]
 fn outbound_redis_is_denied_unless_allowed() {
-    if !service_available("Redis", REDIS) {
-        return;
-    }
+    require!(kiln_test_support::REDIS);
     let wasm = guest("spin_rust_redis_http.wasm");
     for allowed in [
         "",
@@ -204,9 +200,7 @@ fn trigger_manifest(http: Option<&Path>, trigger: &Path, channel: &str, lists: &
 
 #[test]
 fn trigger_delivers_every_message_to_every_subscribed_component() {
-    if !service_available("Redis", REDIS) {
-        return;
-    }
+    require!(kiln_test_support::REDIS);
     let channel = unique("channel");
     let (first, second) = (unique("first"), unique("second"));
     let app = app_dir(
@@ -265,9 +259,7 @@ fn trigger_delivers_every_message_to_every_subscribed_component() {
 
 #[test]
 fn an_app_with_only_redis_triggers_runs_and_stops_on_ctrl_c() {
-    if !service_available("Redis", REDIS) {
-        return;
-    }
+    require!(kiln_test_support::REDIS);
     let channel = unique("only-channel");
     let list = unique("only");
     let app = app_dir(
@@ -326,9 +318,7 @@ fn an_app_with_only_redis_triggers_runs_and_stops_on_ctrl_c() {
 
 #[test]
 fn spin1_trigger_and_outbound_redis_allowed_and_denied() {
-    if !service_available("Redis", REDIS) {
-        return;
-    }
+    require!(kiln_test_support::REDIS);
     let channel = unique("v1-channel");
     let allowed = r#"allowed_outbound_hosts = ["redis://127.0.0.1:6379"]"#;
     let manifest = Manifest::new("redis-v1")
@@ -404,9 +394,7 @@ fn start_private_redis(port: u16) -> KillOnDrop {
 
 #[test]
 fn trigger_resubscribes_after_redis_restarts() {
-    if !service_available("Redis", REDIS) {
-        return;
-    }
+    require!(kiln_test_support::REDIS);
     if Command::new("redis-server")
         .arg("--version")
         .output()
@@ -481,9 +469,7 @@ fn trigger_resubscribes_after_redis_restarts() {
 /// are logged like the Spin 2 one's.
 #[test]
 fn preview_3_subscriber_gets_every_message_beside_a_spin_2_one() {
-    if !service_available("Redis", REDIS) {
-        return;
-    }
+    require!(kiln_test_support::REDIS);
     let channel = unique("p3-channel");
     let (spin2, preview3) = (unique("spin2"), unique("p3"));
     let mut manifest = trigger_manifest(
@@ -568,9 +554,7 @@ fn without_ansi(text: &str) -> String {
 
 #[test]
 fn outbound_redis_to_a_blocked_network_is_invalid_address() {
-    if !service_available("Redis", REDIS) {
-        return;
-    }
+    require!(kiln_test_support::REDIS);
     let wasm = guest("spin_rust_redis_http.wasm");
     let app = app_dir(
         &outbound_manifest(&wasm, r#""redis://*:*""#),

@@ -137,9 +137,7 @@ fn command(args: &[&str]) -> String {
 
 #[test]
 fn sigterm_lets_a_running_handler_finish() {
-    if !service_available("Redis", REDIS) {
-        return;
-    }
+    require!(kiln_test_support::REDIS);
     let proxy = SlowProxy::start(REDIS, Duration::from_millis(1000));
     let channel = unique("channel");
     let key = unique("drained");

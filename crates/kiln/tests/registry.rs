@@ -36,6 +36,16 @@ greeting = { default = "hello from the registry" }"#)
     app_dir(&manifest, &[("greeting.txt", &greeting())])
 }
 
+/// Pushes [`app`] to `repo` (with its tag) on `registry`, with a scratch
+/// cache; returns the reference and that cache.
+fn push_app(registry: &Registry, repo: &str) -> (String, tempfile::TempDir) {
+    let app = app();
+    let reference = registry.reference(repo);
+    let scratch = tempfile::tempdir().unwrap();
+    ok(kiln_registry(scratch.path(), &["push", "-f", app.path().to_str().unwrap(), &reference]));
+    (reference, scratch)
+}
+
 /// `kiln registry ARGS` with the cache in `cache`.
 fn kiln_registry(cache: &Path, args: &[&str]) -> Output {
     Command::new(kiln_bin())
@@ -135,10 +145,7 @@ fn push_pull_into_an_empty_cache_and_serve() {
 #[test]
 fn tampered_blob_is_refused() {
     let Some(registry) = Registry::start() else { return };
-    let app = app();
-    let reference = registry.reference("tamper:v1");
-    let scratch = tempfile::tempdir().unwrap();
-    ok(kiln_registry(scratch.path(), &["push", "-f", app.path().to_str().unwrap(), &reference]));
+    let (reference, _scratch) = push_app(&registry, "tamper:v1");
 
     // Flip the stored bytes of the data layer, keeping its length.
     let digest = format!("sha256:{}", hex::encode(Sha256::digest(greeting())));
@@ -271,10 +278,7 @@ fn basic_auth_registry_needs_login_and_checks_the_password() {
 #[test]
 fn kube_scaffold_describes_the_pushed_app_and_its_variables() {
     let Some(registry) = Registry::start() else { return };
-    let app = app();
-    let reference = registry.reference("shop:v2");
-    let scratch = tempfile::tempdir().unwrap();
-    ok(kiln_registry(scratch.path(), &["push", "-f", app.path().to_str().unwrap(), &reference]));
+    let (reference, scratch) = push_app(&registry, "shop:v2");
     let kube = |args: &[&str]| {
         Command::new(kiln_bin())
             .arg("kube")

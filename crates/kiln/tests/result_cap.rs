@@ -11,7 +11,6 @@ mod common;
 
 use common::*;
 
-const POSTGRES: &str = "127.0.0.1:5432";
 const PG_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 /// What every capped query's error says.
 const LIMIT: &str = "result set exceeds the host's 1048576-byte limit for buffered data (--max-buffered-bytes)";
@@ -49,9 +48,7 @@ fn encode(text: &str) -> String {
 
 #[test]
 fn postgres_results_past_the_cap_fail_with_the_limit() {
-    if !service_available("PostgreSQL", POSTGRES) {
-        return;
-    }
+    require!(kiln_test_support::POSTGRES);
     let dir = app("rdbms", "spin_rust_rdbms.wasm", r#"allowed_outbound_hosts = ["postgres://127.0.0.1:5432"]"#);
     let kiln = up(&dir);
     rt().block_on(async {
@@ -74,9 +71,7 @@ fn postgres_results_past_the_cap_fail_with_the_limit() {
 
 #[test]
 fn postgres_p3_query_async_is_capped_too() {
-    if !service_available("PostgreSQL", POSTGRES) {
-        return;
-    }
+    require!(kiln_test_support::POSTGRES);
     let dir = app("pg", "spin_rust_p3_pg.wasm", r#"allowed_outbound_hosts = ["postgres://127.0.0.1:5432"]"#);
     let kiln = up(&dir);
     rt().block_on(async {

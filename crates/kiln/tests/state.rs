@@ -140,9 +140,7 @@ fn key_value_file_backend_stores_lists_deletes_and_survives_a_restart() {
 
 #[test]
 fn key_value_redis_backend_passes_the_same_tests() {
-    if !service_available("Redis", REDIS) {
-        return;
-    }
+    require!(kiln_test_support::REDIS);
     let prefix = format!("kiln-e2e-{}-", std::process::id());
     let app = App::new(&[(
         "runtime-config.toml",

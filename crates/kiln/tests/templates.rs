@@ -81,6 +81,12 @@ impl NewApp {
         self.root.path().join("data")
     }
 
+    /// Builds the app and starts `kiln up` on it.
+    fn serve(&self) -> Kiln {
+        self.build();
+        Kiln::up(&self.dir, &[])
+    }
+
     /// `kiln build -f <app>`, which must succeed.
     fn build(&self) {
         let out = self.try_build();
@@ -137,6 +143,13 @@ fn get(kiln: &Kiln, path: &str) -> (u16, String, String) {
     })
 }
 
+/// Asserts that `path` answers 200 with `text/plain` and `body`.
+#[track_caller]
+fn expect_text(kiln: &Kiln, path: &str, body: &str) {
+    let (status, ct, text) = get(kiln, path);
+    assert_eq!((status, ct.as_str(), text.as_str()), (200, "text/plain", body), "{path}");
+}
+
 /// Whether an optional toolchain is here; without it the test skips, except
 /// in CI where it must be.
 fn tool_available(name: &str, probe: &[&str]) -> bool {
@@ -162,21 +175,15 @@ fn http_rust_new_build_up() {
     let manifest = std::fs::read_to_string(app.dir.join("spin.toml")).unwrap();
     assert!(manifest.contains("route = \"/...\""), "{manifest}");
     cache_cargo_target(&app.dir, "http-rust");
-    app.build();
-    let kiln = Kiln::up(&app.dir, &[]);
-    let (status, ct, body) = get(&kiln, "/anything");
-    assert_eq!(
-        (status, ct.as_str(), body.as_str()),
-        (200, "text/plain", "Hello from Kiln!\n")
-    );
+    let kiln = app.serve();
+    expect_text(&kiln, "/anything", "Hello from Kiln!\n");
 }
 
 #[test]
 fn wagi_rust_new_build_up() {
     let app = NewApp::create("wagi-rust", "cgi-app", &["-v", "http-path=/cgi/..."]);
     cache_cargo_target(&app.dir, "wagi-rust");
-    app.build();
-    let kiln = Kiln::up(&app.dir, &[]);
+    let kiln = app.serve();
     let (status, _, body) = get(&kiln, "/cgi/x");
     assert_eq!((status, body.as_str()), (200, "Hello from WAGI!\n"));
     assert_eq!(get(&kiln, "/elsewhere").0, 404);
@@ -195,8 +202,7 @@ fn static_fileserver_new_build_up() {
     std::fs::write(assets.join("css/sub/index.html"), "<p>sub</p>").unwrap();
     std::fs::write(assets.join("data.bin"), [0u8, 1, 2]).unwrap();
     cache_cargo_target(&app.dir.join("fileserver"), "static-fileserver");
-    app.build();
-    let kiln = Kiln::up(&app.dir, &[]);
+    let kiln = app.serve();
 
     let (status, ct, body) = get(&kiln, "/");
     assert_eq!(status, 200);
@@ -265,8 +271,7 @@ fn http_empty_then_add_components() {
 
     cache_cargo_target(&app.dir.join("api"), "http-rust");
     cache_cargo_target(&app.dir.join("legacy"), "wagi-rust");
-    app.build();
-    let kiln = Kiln::up(&app.dir, &[]);
+    let kiln = app.serve();
     assert_eq!(get(&kiln, "/api/orders").2, "Hello from Kiln!\n");
     assert_eq!(get(&kiln, "/cgi/run").2, "Hello from WAGI!\n");
 }
@@ -279,9 +284,7 @@ fn publish(addr: &str, channel: &str, message: &str) {
 
 #[test]
 fn redis_rust_new_build_up() {
-    if !service_available("Redis", "127.0.0.1:6379") {
-        return;
-    }
+    require!(kiln_test_support::REDIS);
     let channel = format!("kiln-template-{}-{}", std::process::id(), rand_suffix());
     let chan = format!("redis-channel={channel}");
     let app = NewApp::create(
@@ -385,13 +388,8 @@ fn http_js_new_build_up() {
     std::fs::create_dir_all(&modules).unwrap();
     std::os::unix::fs::symlink(&modules, app.dir.join("node_modules"))
         .expect("symlink node_modules");
-    app.build();
-    let kiln = Kiln::up(&app.dir, &[]);
-    let (status, ct, body) = get(&kiln, "/js");
-    assert_eq!(
-        (status, ct.as_str(), body.as_str()),
-        (200, "text/plain", "Hello from JavaScript!\n")
-    );
+    let kiln = app.serve();
+    expect_text(&kiln, "/js", "Hello from JavaScript!\n");
 }
 
 #[test]

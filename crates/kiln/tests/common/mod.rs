@@ -24,7 +24,7 @@ pub use process::*;
 pub use resp::*;
 
 #[allow(unused_imports)]
-pub use kiln_test_support::{repo_root, service_available};
+pub use kiln_test_support::{repo_root, require, service_available};
 
 /// Builds (or reuses) the guest fixtures and returns their folder.
 pub fn guests() -> &'static Path {
