@@ -1,6 +1,7 @@
 use super::*;
 
-fn write(dir: &Path, name: &str, contents: &[u8]) {
+/// Writes `contents` to `dir/name`, creating its folders.
+pub(crate) fn write(dir: &Path, name: &str, contents: &[u8]) {
     let path = dir.join(name);
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(path, contents).unwrap();

@@ -110,21 +110,16 @@ async fn sqlite_layout_is_spins() {
     drop(store);
 
     let raw = rusqlite::Connection::open(&path).unwrap();
-    let new: Vec<u8> = raw
-        .query_row(
-            "SELECT value FROM spin_key_value WHERE store = 'default' AND key = 'new'",
-            [],
+    let stored = |store: &str, key: &str| -> Vec<u8> {
+        raw.query_row(
+            "SELECT value FROM spin_key_value WHERE store = ?1 AND key = ?2",
+            [store, key],
             |r| r.get(0),
         )
-        .unwrap();
-    assert_eq!(new, b"\x01\x02");
-    let other: Vec<u8> = raw
-        .query_row(
-            "SELECT value FROM spin_key_value WHERE store = 'other' AND key = 'greeting'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+        .unwrap()
+    };
+    assert_eq!(stored("default", "new"), b"\x01\x02");
+    let other = stored("other", "greeting");
     assert_eq!(other, b"\x00");
 }
 

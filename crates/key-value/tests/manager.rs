@@ -17,6 +17,16 @@ fn manager(stores: Vec<(&str, Backend)>) -> StoreManager {
     )
 }
 
+/// Sets `key` to `value` in the store `label`, opening it through `manager`.
+async fn set(manager: &StoreManager, label: &str, key: &str, value: &[u8]) {
+    manager.open(label).await.unwrap().set(key, value).await.unwrap();
+}
+
+/// The value of `key` in the store `label`, opened through `manager`.
+async fn get(manager: &StoreManager, label: &str, key: &str) -> Option<Vec<u8>> {
+    manager.open(label).await.unwrap().get(key).await.unwrap()
+}
+
 #[tokio::test]
 async fn unknown_label_is_no_such_store() {
     let manager = manager(vec![("default", Backend::Memory)]);
@@ -30,19 +40,10 @@ async fn a_store_is_opened_once_and_kept() {
         ("default", Backend::Memory),
         ("other", Backend::Memory),
     ]);
-    manager
-        .open("default")
-        .await
-        .unwrap()
-        .set("k", b"v")
-        .await
-        .unwrap();
+    set(&manager, "default", "k", b"v").await;
     let again = manager.open("default").await.unwrap();
     assert_eq!(again.get("k").await.unwrap(), Some(b"v".to_vec()));
-    assert_eq!(
-        manager.open("other").await.unwrap().get("k").await.unwrap(),
-        None
-    );
+    assert_eq!(get(&manager, "other", "k").await, None);
 }
 
 #[tokio::test]
@@ -63,30 +64,9 @@ async fn labels_naming_one_file_share_it_and_stay_separate() {
             },
         ),
     ]);
-    manager
-        .open("default")
-        .await
-        .unwrap()
-        .set("k", b"d")
-        .await
-        .unwrap();
-    manager
-        .open("cache")
-        .await
-        .unwrap()
-        .set("k", b"c")
-        .await
-        .unwrap();
-    assert_eq!(
-        manager
-            .open("default")
-            .await
-            .unwrap()
-            .get("k")
-            .await
-            .unwrap(),
-        Some(b"d".to_vec())
-    );
+    set(&manager, "default", "k", b"d").await;
+    set(&manager, "cache", "k", b"c").await;
+    assert_eq!(get(&manager, "default", "k").await, Some(b"d".to_vec()));
 
     // Both rows are in the one file, under their labels.
     let file = KvDatabase::open(Some(&path)).await.unwrap();
@@ -128,52 +108,25 @@ async fn redis_backend_opens_through_the_manager() {
     let store = manager.open("remote").await.unwrap();
     let key = format!("{}k", common::unique_prefix("manager"));
     store.set(&key, b"v").await.unwrap();
-    assert_eq!(
-        manager
-            .open("remote")
-            .await
-            .unwrap()
-            .get(&key)
-            .await
-            .unwrap(),
-        Some(b"v".to_vec())
-    );
+    assert_eq!(get(&manager, "remote", &key).await, Some(b"v".to_vec()));
     store.delete(&key).await.unwrap();
 }
 
 #[tokio::test]
 async fn component_access_is_checked_before_existence() {
-    let manager = Arc::new(manager(vec![
-        ("default", Backend::Memory),
-        ("secret", Backend::Memory),
-    ]));
-    let component = ComponentStores::new(
-        Arc::clone(&manager),
-        ["default".to_string(), "ghost".to_string()],
-    );
+    let manager = Arc::new(manager(vec![("default", Backend::Memory), ("secret", Backend::Memory)]));
+    let listed = ["default".to_string(), "ghost".to_string()];
+    let component = ComponentStores::new(Arc::clone(&manager), listed);
     // Listed and defined.
-    component
-        .open("default")
-        .await
-        .unwrap()
-        .set("k", b"v")
-        .await
-        .unwrap();
-    // Defined but not listed: denied.
-    assert_eq!(
-        component.open("secret").await.err(),
-        Some(Error::AccessDenied)
-    );
-    // Neither listed nor defined: denied too, so existence is not revealed.
-    assert_eq!(
-        component.open("nowhere").await.err(),
-        Some(Error::AccessDenied)
-    );
-    // Listed but not defined.
-    assert_eq!(
-        component.open("ghost").await.err(),
-        Some(Error::NoSuchStore)
-    );
+    component.open("default").await.unwrap().set("k", b"v").await.unwrap();
+    for (label, expected, why) in [
+        ("secret", Error::AccessDenied, "defined but not listed: denied"),
+        // So that existence is not revealed.
+        ("nowhere", Error::AccessDenied, "neither listed nor defined: denied too"),
+        ("ghost", Error::NoSuchStore, "listed but not defined"),
+    ] {
+        assert_eq!(component.open(label).await.err(), Some(expected), "{label}: {why}");
+    }
     // Components share the manager's stores.
     let other = ComponentStores::new(manager, ["default".to_string()]);
     assert_eq!(

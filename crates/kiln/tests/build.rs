@@ -13,28 +13,24 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-const ORDERED: &str = r#"spin_manifest_version = 2
-[application]
-name = "build-order"
-
-[component.first]
-source = "first.wasm"
-[component.first.build]
-command = "echo first-out; echo first-err >&2; pwd > where.txt; echo first >> ../order.txt"
-workdir = "one"
-
-[component.plain]
-source = "plain.wasm"
-
-[component.second]
-source = "second.wasm"
-[component.second.build]
-command = ["echo second >> order.txt", "echo second-out"]
-"#;
+/// Three components in this order: `first` (built in `one/`), `plain`
+/// (no build command) and `second`.
+fn ordered() -> String {
+    Manifest::new("build-order")
+        .built(
+            "first",
+            "first.wasm",
+            "command = \"echo first-out; echo first-err >&2; pwd > where.txt; echo first >> ../order.txt\"\n\
+             workdir = \"one\"",
+        )
+        .component("plain", "plain.wasm", "")
+        .built("second", "second.wasm", r#"command = ["echo second >> order.txt", "echo second-out"]"#)
+        .toml()
+}
 
 #[test]
 fn build_runs_each_command_in_manifest_order_in_its_workdir_with_prefixed_output() {
-    let dir = app_dir(ORDERED, &[("one/.keep", b"")]);
+    let dir = app_dir(&ordered(), &[("one/.keep", b"")]);
     let out = kiln(&["build", "-f", dir.path().to_str().unwrap()]);
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     assert!(out.status.success(), "kiln build failed: {stdout}{stderr}");
@@ -49,7 +45,7 @@ fn build_runs_each_command_in_manifest_order_in_its_workdir_with_prefixed_output
 
 #[test]
 fn build_component_flag_selects_and_unknown_ids_are_named() {
-    let dir = app_dir(ORDERED, &[("one/.keep", b"")]);
+    let dir = app_dir(&ordered(), &[("one/.keep", b"")]);
     let from = dir.path().to_str().unwrap();
     let out = kiln(&["build", "-f", from, "-c", "second"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -63,19 +59,11 @@ fn build_component_flag_selects_and_unknown_ids_are_named() {
 
 #[test]
 fn failing_build_names_component_command_and_exit_code_and_stops() {
-    let manifest = r#"spin_manifest_version = 2
-[application]
-name = "fails"
-[component.bad]
-source = "bad.wasm"
-[component.bad.build]
-command = "echo trying; exit 3"
-[component.after]
-source = "after.wasm"
-[component.after.build]
-command = "touch after-ran"
-"#;
-    let dir = app_dir(manifest, &[]);
+    let manifest = Manifest::new("fails")
+        .built("bad", "bad.wasm", r#"command = "echo trying; exit 3""#)
+        .built("after", "after.wasm", r#"command = "touch after-ran""#)
+        .toml();
+    let dir = app_dir(&manifest, &[]);
     let out = kiln(&["build", "-f", dir.path().join("spin.toml").to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = text(&out.stderr);
@@ -91,15 +79,9 @@ command = "touch after-ran"
 fn build_output_is_streamed_while_the_command_runs() {
     // The command waits for a file the test creates only after seeing the
     // first line: buffered output would never let it finish.
-    let manifest = r#"spin_manifest_version = 2
-[application]
-name = "stream"
-[component.slow]
-source = "slow.wasm"
-[component.slow.build]
-command = "echo started; i=0; while [ ! -f go ] && [ $i -lt 1200 ]; do sleep 0.1; i=$((i+1)); done; echo finished"
-"#;
-    let dir = app_dir(manifest, &[]);
+    let command = "echo started; i=0; while [ ! -f go ] && [ $i -lt 1200 ]; do sleep 0.1; i=$((i+1)); done; echo finished";
+    let manifest = Manifest::new("stream").built("slow", "slow.wasm", &format!("command = \"{command}\"")).toml();
+    let dir = app_dir(&manifest, &[]);
     let mut child = Command::new(kiln_bin())
         .args(["build", "-f", dir.path().to_str().unwrap()])
         .stdout(Stdio::piped())
@@ -118,20 +100,10 @@ command = "echo started; i=0; while [ ! -f go ] && [ $i -lt 1200 ]; do sleep 0.1
 
 fn copying_app() -> tempfile::TempDir {
     let guest = guest("spin_rust_http_wasip2.wasm");
-    let manifest = format!(
-        r#"spin_manifest_version = 2
-[application]
-name = "copied"
-[[trigger.http]]
-route = "/..."
-component = "hello"
-[component.hello]
-source = "app.wasm"
-[component.hello.build]
-command = "cp '{}' app.wasm"
-"#,
-        guest.display()
-    );
+    let manifest = Manifest::new("copied")
+        .http("/...", "hello")
+        .built("hello", "app.wasm", &format!("command = \"cp '{}' app.wasm\"", guest.display()))
+        .toml();
     app_dir(&manifest, &[])
 }
 

@@ -17,35 +17,12 @@ use common::*;
 use kiln_outbound_mysql::Connection as _;
 use kiln_outbound_pg::Connection as _;
 
-const POSTGRES: &str = "127.0.0.1:5432";
 const PG_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
-const MYSQL: &str = "127.0.0.1:3306";
 const MYSQL_URL: &str = "mysql://root@127.0.0.1:3306/test";
 
 fn app() -> tempfile::TempDir {
-    let manifest = format!(
-        r#"spin_manifest_version = 2
-[application]
-name = "db-timeouts"
-
-[[trigger.http]]
-route = "/..."
-component = "rdbms"
-
-[component.rdbms]
-source = "{}"
-allowed_outbound_hosts = ["postgres://127.0.0.1:5432", "mysql://127.0.0.1:3306"]
-"#,
-        guest("spin_rust_rdbms.wasm").display()
-    );
-    app_dir(&manifest, &[])
-}
-
-async fn post(kiln: &Kiln, path: &str, address: &str, table: &str) -> (u16, String) {
-    let body = serde_json::json!({ "address": address, "table": table }).to_string();
-    let resp = client().post(kiln.url(path)).body(body).send().await.expect("request");
-    let status = resp.status().as_u16();
-    (status, resp.text().await.expect("body"))
+    let allowed = allowed_hosts(&["postgres://127.0.0.1:5432", "mysql://127.0.0.1:3306"]);
+    app_dir(&one_route_app("db-timeouts", "rdbms", guest("spin_rust_rdbms.wasm"), &allowed), &[])
 }
 
 /// Polls `count` until it gives 0, for up to ten seconds (the statements
@@ -64,9 +41,7 @@ async fn settles_to_zero<F: std::future::Future<Output = i64>>(mut count: impl F
 
 #[test]
 fn a_timed_out_postgres_statement_is_cancelled_on_the_server() {
-    if !service_available("PostgreSQL", POSTGRES) {
-        return;
-    }
+    require!(kiln_test_support::POSTGRES);
     let dir = app();
     let kiln = Kiln::up(dir.path(), &["--request-timeout", "1"]);
     let marker = format!("kiln_timeout_pg_{}", std::process::id());
@@ -87,11 +62,11 @@ fn a_timed_out_postgres_statement_is_cancelled_on_the_server() {
         };
         let table = format!("(SELECT pg_sleep(60) AS {marker}) AS slow");
         // `/pg4-query-error` runs `SELECT * FROM {table}` over @4.0.0.
-        let (status, text) = post(&kiln, "/pg4-query-error", PG_URL, &table).await;
+        let (status, text) = post_database(&kiln, "/pg4-query-error", PG_URL, &table).await;
         assert_eq!(status, 504, "{text}");
         assert_eq!(settles_to_zero(running).await, 0, "the timed-out statement still runs on the server");
         // The route, and the pooled connection behind it, still work.
-        let (status, text) = post(&kiln, "/pg4-query-error", PG_URL, "(SELECT 1) AS one").await;
+        let (status, text) = post_database(&kiln, "/pg4-query-error", PG_URL, "(SELECT 1) AS one").await;
         assert_eq!((status, text.as_str()), (200, "\"unexpected success\""), "{text}");
     });
     assert!(kiln.stderr.lock().unwrap().contains("timeout"), "the timeout is logged");
@@ -115,9 +90,7 @@ async fn mysql_running(observer: &kiln_outbound_mysql::MysqlConnection, marker: 
 
 #[test]
 fn a_timed_out_mysql_statement_is_killed_on_the_server() {
-    if !service_available("MariaDB", MYSQL) {
-        return;
-    }
+    require!(kiln_test_support::MYSQL);
     let dir = app();
     let kiln = Kiln::up(dir.path(), &["--request-timeout", "1"]);
     let marker = format!("kiln_timeout_my_{}", std::process::id());
@@ -125,11 +98,11 @@ fn a_timed_out_mysql_statement_is_killed_on_the_server() {
         let pools = kiln_outbound_mysql::Pools::new();
         let observer = pools.open(MYSQL_URL).await.expect("observer connection");
         let table = format!("(SELECT SLEEP(60) AS {marker}) AS slow");
-        let (status, text) = post(&kiln, "/mysql-query", MYSQL_URL, &table).await;
+        let (status, text) = post_database(&kiln, "/mysql-query", MYSQL_URL, &table).await;
         assert_eq!(status, 504, "{text}");
         let left = settles_to_zero(|| mysql_running(&observer, &marker)).await;
         assert_eq!(left, 0, "the timed-out statement still runs on the server");
-        let (status, text) = post(&kiln, "/mysql-query", MYSQL_URL, "(SELECT 1 AS one) AS t").await;
+        let (status, text) = post_database(&kiln, "/mysql-query", MYSQL_URL, "(SELECT 1 AS one) AS t").await;
         assert_eq!((status, text.as_str()), (200, "\"1 rows\""), "{text}");
     });
     assert_eq!(kiln.interrupt().code(), Some(0));
@@ -137,23 +110,21 @@ fn a_timed_out_mysql_statement_is_killed_on_the_server() {
 
 #[test]
 fn mysql_results_past_the_cap_fail_with_the_limit() {
-    if !service_available("MariaDB", MYSQL) {
-        return;
-    }
+    require!(kiln_test_support::MYSQL);
     let dir = app();
     let kiln = Kiln::up(dir.path(), &["--max-buffered-bytes", "1M"]);
     // 50 rows of 100,000 bytes (MariaDB's sequence engine): about 5 MB.
     let big = "(SELECT REPEAT('x', 100000) AS v FROM seq_1_to_50) AS big";
     let small = "(SELECT REPEAT('x', 1000) AS v FROM seq_1_to_5) AS small";
     rt().block_on(async {
-        let (status, text) = post(&kiln, "/mysql-query", MYSQL_URL, big).await;
+        let (status, text) = post_database(&kiln, "/mysql-query", MYSQL_URL, big).await;
         assert_eq!(status, 500, "{text}");
         assert!(text.starts_with("error: Error::QueryFailed("), "{text}");
         assert!(
             text.contains("result set exceeds the host's 1048576-byte limit for buffered data (--max-buffered-bytes)"),
             "{text}"
         );
-        let (status, text) = post(&kiln, "/mysql-query", MYSQL_URL, small).await;
+        let (status, text) = post_database(&kiln, "/mysql-query", MYSQL_URL, small).await;
         assert_eq!((status, text.as_str()), (200, "\"5 rows\""), "{text}");
     });
     assert_eq!(kiln.interrupt().code(), Some(0));

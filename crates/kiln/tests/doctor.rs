@@ -18,18 +18,15 @@ fn doctor(dir: &std::path::Path) -> (bool, String, String) {
 
 #[test]
 fn doctor_passes_a_good_app() {
-    let manifest = r#"spin_manifest_version = 2
-[application]
-name = "good"
-[[trigger.http]]
-route = "/..."
-component = "web"
-[component.web]
-source = "target/wasm32-wasip2/release/web.wasm"
-[component.web.build]
-command = "cargo build --target wasm32-wasip2 --release && echo done"
-"#;
-    let dir = app_dir(manifest, &[("target/wasm32-wasip2/release/web.wasm", b"\0asm")]);
+    let manifest = Manifest::new("good")
+        .http("/...", "web")
+        .built(
+            "web",
+            "target/wasm32-wasip2/release/web.wasm",
+            r#"command = "cargo build --target wasm32-wasip2 --release && echo done""#,
+        )
+        .toml();
+    let dir = app_dir(&manifest, &[("target/wasm32-wasip2/release/web.wasm", b"\0asm")]);
     let (ok, stdout, stderr) = doctor(dir.path());
     assert!(ok, "{stdout}{stderr}");
     assert!(stdout.contains("No problems found"), "{stdout}");
@@ -38,36 +35,15 @@ command = "cargo build --target wasm32-wasip2 --release && echo done"
 
 #[test]
 fn doctor_finds_missing_sources_tools_and_targets() {
-    let manifest = r#"spin_manifest_version = 2
-[application]
-name = "broken"
-[component.built]
-source = "out/built.wasm"
-[component.built.build]
-command = "mkdir -p out && cp src.wasm out/built.wasm"
-
-[component.unbuilt]
-source = "gone.wasm"
-
-[component.tool]
-source = "tool.wasm"
-[component.tool.build]
-command = "FOO=1 kiln-no-such-tool-xyz --release"
-
-[component.rust]
-source = "rust.wasm"
-[component.rust.build]
-command = "cargo build --target wasm32-unknown-emscripten --release"
-workdir = "rust"
-
-[component.config]
-source = "config.wasm"
-[component.config.build]
-command = "cargo build --release"
-workdir = "config"
-"#;
+    let manifest = Manifest::new("broken")
+        .built("built", "out/built.wasm", r#"command = "mkdir -p out && cp src.wasm out/built.wasm""#)
+        .component("unbuilt", "gone.wasm", "")
+        .built("tool", "tool.wasm", r#"command = "FOO=1 kiln-no-such-tool-xyz --release""#)
+        .built("rust", "rust.wasm", "command = \"cargo build --target wasm32-unknown-emscripten --release\"\nworkdir = \"rust\"")
+        .built("config", "config.wasm", "command = \"cargo build --release\"\nworkdir = \"config\"")
+        .toml();
     let dir = app_dir(
-        manifest,
+        &manifest,
         &[
             ("tool.wasm", b"\0asm"),
             ("rust.wasm", b"\0asm"),
@@ -119,16 +95,9 @@ workdir = "config"
 
 #[test]
 fn doctor_explains_manifest_errors_and_reserved_routes() {
-    let reserved = r#"spin_manifest_version = 2
-[application]
-name = "reserved"
-[[trigger.http]]
-route = "/.well-known/spin/mine"
-component = "web"
-[component.web]
-source = "web.wasm"
-"#;
-    let dir = app_dir(reserved, &[("web.wasm", b"\0asm")]);
+    // The route stands on line 5, column 9.
+    let reserved = Manifest::new("reserved").http("/.well-known/spin/mine", "web").component("web", "web.wasm", "").toml();
+    let dir = app_dir(&reserved, &[("web.wasm", b"\0asm")]);
     let (ok, stdout, _) = doctor(dir.path());
     assert!(!ok);
     assert!(stdout.contains("spin.toml:5:9: trigger.http[0].route:"), "names file, line and field: {stdout}");

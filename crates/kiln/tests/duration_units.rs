@@ -3,14 +3,9 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use common::*;
-
-fn fixture(name: &str) -> PathBuf {
-    repo_root().join("guests/fixtures").join(name)
-}
 
 /// An app with a component that never returns at `/loop` and a static `/ok`.
 fn looping_app() -> tempfile::TempDir {
@@ -22,11 +17,6 @@ fn looping_app() -> tempfile::TempDir {
         fixture("http-loop.wat").display()
     );
     app_dir(&manifest, &[])
-}
-
-async fn status(kiln: &Kiln, path: &str) -> u16 {
-    let client = reqwest::Client::builder().no_proxy().timeout(Duration::from_secs(60)).build().unwrap();
-    client.get(kiln.url(path)).send().await.expect("response").status().as_u16()
 }
 
 #[test]

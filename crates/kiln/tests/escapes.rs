@@ -10,37 +10,7 @@ mod common;
 use common::*;
 
 fn manifest(wasm: &std::path::Path, files: &str) -> String {
-    format!(
-        r#"spin_manifest_version = 2
-[application]
-name = "escapes"
-
-[[trigger.http]]
-route = "/..."
-component = "web"
-
-[[trigger.http]]
-route = {{ private = true }}
-component = "hidden"
-
-[component.web]
-source = "{wasm}"
-files = {files}
-
-[component.hidden]
-source = "{wasm}"
-"#,
-        wasm = wasm.display()
-    )
-}
-
-fn encode(path: &str) -> String {
-    path.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    front_and_private_app("escapes", "web", "hidden", wasm, &format!("files = {files}"))
 }
 
 #[test]
@@ -55,7 +25,7 @@ fn guest_reads_only_its_mounts_and_writes_nothing() {
     let client = client();
     rt.block_on(async {
         let read = |path: &str| {
-            let url = kiln.url(&format!("/read?path={}", encode(path)));
+            let url = kiln.url(&format!("/read?path={}", percent_encode(path)));
             let client = client.clone();
             async move {
                 let resp = client.get(url).send().await.unwrap();
@@ -81,7 +51,7 @@ fn guest_reads_only_its_mounts_and_writes_nothing() {
         }
         // Mounts are read-only, and nothing new appears anywhere.
         for path in ["/data/greeting.txt", "/data/new.txt", "/new.txt", "/tmp/x"] {
-            let url = kiln.url(&format!("/write?path={}", encode(path)));
+            let url = kiln.url(&format!("/write?path={}", percent_encode(path)));
             let resp = client.get(url).send().await.unwrap();
             assert_eq!(resp.status(), 403, "{path}: {}", resp.text().await.unwrap());
         }
@@ -99,7 +69,7 @@ fn a_component_without_files_sees_no_filesystem() {
     let rt = rt();
     rt.block_on(async {
         for path in ["/", "/etc/passwd", ".", "spin.toml"] {
-            let url = kiln.url(&format!("/read?path={}", encode(path)));
+            let url = kiln.url(&format!("/read?path={}", percent_encode(path)));
             let resp = client().get(url).send().await.unwrap();
             assert_eq!(resp.status(), 403, "{path}");
         }
@@ -126,11 +96,7 @@ fn private_components_are_not_reachable_from_the_network() {
     let wasm = guest("spin_rust_http_wasip2.wasm");
     let dir = tempfile::tempdir().unwrap();
     // Only the private component: every path is unrouted.
-    let only_private = format!(
-        "spin_manifest_version = 2\n[application]\nname = \"p\"\n[[trigger.http]]\nroute = {{ private = true }}\n\
-         component = \"hidden\"\n[component.hidden]\nsource = \"{}\"\n",
-        wasm.display()
-    );
+    let only_private = Manifest::new("p").private("hidden").component("hidden", &wasm, "").toml();
     std::fs::write(dir.path().join("spin.toml"), only_private).unwrap();
     let kiln = Kiln::up(dir.path(), &["--quiet"]);
     let rt = rt();

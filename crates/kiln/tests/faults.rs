@@ -6,14 +6,9 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use common::*;
-
-fn fixture(name: &str) -> PathBuf {
-    repo_root().join("guests/fixtures").join(name)
-}
 
 fn route(route: &str, id: &str, source: &std::path::Path, wagi: bool, extra: &str) -> String {
     let executor = if wagi {
@@ -33,14 +28,6 @@ fn app(routes: &[String]) -> tempfile::TempDir {
         routes.concat()
     );
     app_dir(&manifest, &[])
-}
-
-fn patient_client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .no_proxy()
-        .timeout(Duration::from_secs(60))
-        .build()
-        .unwrap()
 }
 
 async fn get(kiln: &Kiln, path: &str) -> (u16, String) {
@@ -157,13 +144,7 @@ fn a_client_leaving_mid_stream_frees_the_instance() {
     );
     rt().block_on(async {
         let client = patient_client();
-        let mut resp = client
-            .get(kiln.url("/stream?bytes=1000000000"))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(resp.status(), 200);
-        resp.chunk().await.unwrap().expect("first chunk");
+        let resp = hold_stream(&client, &kiln).await;
         drop(resp);
         drop(client);
         let deadline = Instant::now() + Duration::from_secs(30);

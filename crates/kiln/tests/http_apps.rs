@@ -7,31 +7,19 @@ use common::*;
 use sha2::{Digest, Sha256};
 
 fn spin_rust_manifest(wasm: &std::path::Path) -> String {
-    format!(
-        r#"spin_manifest_version = 2
-
-[application]
-name = "rust-hello"
-
-[[trigger.http]]
-route = "/echo/:who/..."
-component = "hello"
-
-[[trigger.http]]
-route = "/..."
-component = "hello"
-
-[[trigger.http]]
+    Manifest::new("rust-hello")
+        .http("/echo/:who/...", "hello")
+        .http("/...", "hello")
+        .raw(r#"[[trigger.http]]
 route = "/static"
-static_response = {{ status_code = 201, headers = {{ x-static = "yes" }}, body = "static body" }}
-
-[component.hello]
-source = "{}"
-files = [{{ source = "assets", destination = "/data" }}]
-environment = {{ GREETING = "hi from the manifest" }}
-"#,
-        wasm.display()
-    )
+static_response = { status_code = 201, headers = { x-static = "yes" }, body = "static body" }"#)
+        .component(
+            "hello",
+            wasm,
+            r#"files = [{ source = "assets", destination = "/data" }]
+environment = { GREETING = "hi from the manifest" }"#,
+        )
+        .toml()
 }
 
 fn serve_spin_rust(wasm: &str) -> (tempfile::TempDir, Kiln) {
@@ -46,19 +34,7 @@ fn check_spin_rust_app(wasm: &str) {
     let rt = rt();
     let client = client();
     rt.block_on(async {
-        let resp = client.get(kiln.url("/hello")).send().await.unwrap();
-        assert_eq!(resp.status(), 200);
-        let mut names: Vec<String> = resp.headers().keys().map(|k| k.to_string()).collect();
-        names.sort();
-        // Only the guest's headers plus framing and date: no `server` header.
-        // The SDK sets no content-length, so the body goes out chunked.
-        let framing = if names.contains(&"content-length".to_string()) { "content-length" } else { "transfer-encoding" };
-        let mut expected = vec![framing, "content-type", "date", "x-kiln-test"];
-        expected.sort();
-        assert_eq!(names, expected, "{:?}", resp.headers());
-        assert_eq!(resp.headers()["content-type"], "text/plain");
-        assert_eq!(resp.headers()["x-kiln-test"], "hello");
-        assert_eq!(resp.text().await.unwrap(), "Hello, Kiln!");
+        assert_hello(client.get(kiln.url("/hello")).send().await.unwrap()).await;
 
         let resp = client.get(kiln.url("/env")).send().await.unwrap();
         assert_eq!(resp.text().await.unwrap(), "hi from the manifest");
@@ -300,26 +276,20 @@ fn python_componentize_py_app_answers() {
 #[test]
 fn python_spin_sdk_uses_key_value_variables_and_sqlite() {
     let Some(wasm) = optional_guest_or_ci("py_http.wasm") else { return };
-    let manifest = format!(
-        r#"spin_manifest_version = 2
-[application]
-name = "py-state"
-[variables]
-colour = {{ default = "green" }}
-[[trigger.http]]
-route = "/..."
-component = "py"
-[component.py]
-source = "{}"
-key_value_stores = ["default"]
+    let manifest = Manifest::new("py-state")
+        .raw(r#"[variables]
+colour = { default = "green" }"#)
+        .http("/...", "py")
+        .component(
+            "py",
+            &wasm,
+            r#"key_value_stores = ["default"]
 sqlite_databases = ["default"]
 [component.py.variables]
-colour = "{{{{ colour }}}}"
-"#,
-        wasm.display()
-    );
-    let dir = app_dir(&manifest, &[]);
-    let kiln = Kiln::up(dir.path(), &[]);
+colour = "{{ colour }}""#,
+        )
+        .toml();
+    let kiln = serve(app_dir(&manifest, &[]));
     rt().block_on(async {
         let c = client();
         let resp = c.put(kiln.url("/kv/default/snake")).body("python").send().await.unwrap();
@@ -387,8 +357,7 @@ fn spin1_inbound_http_component_answers() {
          [component.legacy.variables]\nmotto = \"spin one\"\n",
         wasm.display()
     );
-    let dir = app_dir(&manifest, &[]);
-    let kiln = Kiln::up(dir.path(), &[]);
+    let kiln = serve(app_dir(&manifest, &[]));
     rt().block_on(async {
         let client = client();
         let resp = client.get(kiln.url("/hello")).send().await.unwrap();

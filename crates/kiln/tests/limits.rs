@@ -11,10 +11,6 @@ use std::time::{Duration, Instant};
 
 use common::*;
 
-fn fixture(name: &str) -> PathBuf {
-    repo_root().join("guests/fixtures").join(name)
-}
-
 /// A manifest serving `routes` (`(route, component id, source, wagi?)`)
 /// plus a static `/ok`.
 fn manifest(routes: &[(&str, &str, PathBuf, bool)]) -> String {
@@ -33,25 +29,6 @@ fn manifest(routes: &[(&str, &str, PathBuf, bool)]) -> String {
         ));
     }
     out
-}
-
-/// A client that gives up rather than hang when a protection is missing.
-fn patient_client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .no_proxy()
-        .timeout(Duration::from_secs(60))
-        .build()
-        .unwrap()
-}
-
-async fn status(kiln: &Kiln, path: &str) -> u16 {
-    patient_client()
-        .get(kiln.url(path))
-        .send()
-        .await
-        .expect("response")
-        .status()
-        .as_u16()
 }
 
 #[test]
@@ -292,13 +269,7 @@ fn requests_beyond_the_concurrency_limit_queue_then_get_503() {
     rt().block_on(async {
         let client = patient_client();
         // Holds the only turn: the response streams until the client reads it all.
-        let mut holder = client
-            .get(kiln.url("/stream?bytes=1000000000"))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(holder.status(), 200);
-        holder.chunk().await.unwrap().expect("first chunk");
+        let holder = hold_stream(&client, &kiln).await;
         let first = tokio::spawn(client.get(kiln.url("/stream?bytes=10")).send());
         tokio::time::sleep(Duration::from_millis(300)).await;
         let second = tokio::spawn(client.get(kiln.url("/stream?bytes=10")).send());

@@ -26,23 +26,8 @@ fn app(allowed_outbound_hosts: &str) -> tempfile::TempDir {
 
 /// An app serving guest `wasm_name` on `/...`, with `allowed_outbound_hosts`.
 fn app_with(wasm_name: &str, allowed_outbound_hosts: &str) -> tempfile::TempDir {
-    let wasm = guest(wasm_name);
-    let manifest = format!(
-        r#"spin_manifest_version = 2
-[application]
-name = "mqtt"
-
-[[trigger.http]]
-route = "/..."
-component = "mqtt"
-
-[component.mqtt]
-source = "{}"
-allowed_outbound_hosts = {allowed_outbound_hosts}
-"#,
-        wasm.display()
-    );
-    app_dir(&manifest, &[])
+    let allowed = format!("allowed_outbound_hosts = {allowed_outbound_hosts}");
+    app_dir(&one_route_app("mqtt", "mqtt", guest(wasm_name), &allowed), &[])
 }
 
 /// Asks the guest to publish `body` to `topic` through `address`.
@@ -84,22 +69,25 @@ async fn next_message(events: &mut EventLoop) -> (String, String) {
     .expect("no message within 10 s")
 }
 
+/// Has `kiln` publish `{greeting} at QoS n` to `topic` through `address`
+/// at each QoS, checking that the subscriber `events` gets each message.
+async fn publish_at_every_qos(kiln: &Kiln, address: &str, topic: &str, events: &mut EventLoop, greeting: &str) {
+    for qos in [0u8, 1, 2] {
+        let body = format!("{greeting} at QoS {qos}");
+        assert_eq!(publish(kiln, address, topic, qos, &body).await, (200, "published".into()));
+        assert_eq!(next_message(events).await, (topic.to_string(), body));
+    }
+}
+
 #[test]
 fn publishes_at_every_qos_to_a_listed_broker() {
-    if !service_available("Mosquitto", BROKER) {
-        return;
-    }
-    let dir = app(r#"["mqtt://127.0.0.1:1883"]"#);
-    let kiln = Kiln::up(dir.path(), &[]);
+    require!(kiln_test_support::MOSQUITTO);
+    let kiln = serve(app(r#"["mqtt://127.0.0.1:1883"]"#));
     let topic = unique("topic");
     let address = format!("mqtt://{BROKER}?client_id={}", unique("guest"));
     rt().block_on(async {
         let (_client, mut events) = subscribe(&topic).await;
-        for qos in [0u8, 1, 2] {
-            let body = format!("hello at QoS {qos}");
-            assert_eq!(publish(&kiln, &address, &topic, qos, &body).await, (200, "published".into()));
-            assert_eq!(next_message(&mut events).await, (topic.clone(), body));
-        }
+        publish_at_every_qos(&kiln, &address, &topic, &mut events, "hello").await;
         // The cached connection serves later requests too.
         assert_eq!(publish(&kiln, &address, &topic, 1, "again").await, (200, "published".into()));
         assert_eq!(next_message(&mut events).await, (topic.clone(), "again".into()));
@@ -108,14 +96,11 @@ fn publishes_at_every_qos_to_a_listed_broker() {
 
 #[test]
 fn an_unlisted_broker_is_invalid_address() {
-    if !service_available("Mosquitto", BROKER) {
-        return;
-    }
+    require!(kiln_test_support::MOSQUITTO);
     let address = format!("mqtt://{BROKER}?client_id={}", unique("guest"));
     let denied = (500, "error: Error::InvalidAddress".to_string());
     for allowed in ["[]", r#"["mqtt://127.0.0.1:1884"]"#, r#"["mqtt://10.0.0.1:1883"]"#] {
-        let dir = app(allowed);
-        let kiln = Kiln::up(dir.path(), &[]);
+        let kiln = serve(app(allowed));
         rt().block_on(async {
             assert_eq!(publish(&kiln, &address, &unique("topic"), 1, "nope").await, denied, "{allowed}");
         });
@@ -124,8 +109,7 @@ fn an_unlisted_broker_is_invalid_address() {
 
 #[test]
 fn bad_addresses_and_unreachable_brokers_are_errors_not_traps() {
-    let dir = app(r#"["mqtt://127.0.0.1:1"]"#);
-    let kiln = Kiln::up(dir.path(), &[]);
+    let kiln = serve(app(r#"["mqtt://127.0.0.1:1"]"#));
     rt().block_on(async {
         // No client_id: Spin's address format requires one.
         let (status, body) = publish(&kiln, "mqtt://127.0.0.1:1", "t", 0, "x").await;
@@ -142,9 +126,7 @@ fn bad_addresses_and_unreachable_brokers_are_errors_not_traps() {
 
 #[test]
 fn preview_3_guests_publish_at_every_qos_and_are_denied_unlisted_brokers() {
-    if !service_available("Mosquitto", BROKER) {
-        return;
-    }
+    require!(kiln_test_support::MOSQUITTO);
     let topic = unique("topic-p3");
     let address = format!("mqtt://{BROKER}?client_id={}", unique("guest-p3"));
     let allowed = app_with("spin_rust_mqtt_p3.wasm", r#"["mqtt://127.0.0.1:1883"]"#);
@@ -153,11 +135,7 @@ fn preview_3_guests_publish_at_every_qos_and_are_denied_unlisted_brokers() {
     let kiln_denied = Kiln::up(denied.path(), &[]);
     rt().block_on(async {
         let (_client, mut events) = subscribe(&topic).await;
-        for qos in [0u8, 1, 2] {
-            let body = format!("hello from Preview 3 at QoS {qos}");
-            assert_eq!(publish(&kiln, &address, &topic, qos, &body).await, (200, "published".into()));
-            assert_eq!(next_message(&mut events).await, (topic.clone(), body));
-        }
+        publish_at_every_qos(&kiln, &address, &topic, &mut events, "hello from Preview 3").await;
         assert_eq!(
             publish(&kiln_denied, &address, &topic, 1, "nope").await,
             (500, "error: Error::InvalidAddress".into())
@@ -167,13 +145,10 @@ fn preview_3_guests_publish_at_every_qos_and_are_denied_unlisted_brokers() {
 
 #[test]
 fn mqtts_to_a_plain_broker_is_a_connection_error_and_plain_still_works() {
-    if !service_available("Mosquitto", BROKER) {
-        return;
-    }
+    require!(kiln_test_support::MOSQUITTO);
     // The local broker speaks plain MQTT on 1883: a TLS handshake with it
     // fails. `mqtts://` needs its own grant; `mqtt://` is unaffected.
-    let dir = app(r#"["mqtts://127.0.0.1:1883", "mqtt://127.0.0.1:1883"]"#);
-    let kiln = Kiln::up(dir.path(), &[]);
+    let kiln = serve(app(r#"["mqtts://127.0.0.1:1883", "mqtt://127.0.0.1:1883"]"#));
     let topic = unique("topic-tls");
     rt().block_on(async {
         let tls = format!("mqtts://{BROKER}?client_id={}", unique("guest-tls"));
@@ -186,8 +161,7 @@ fn mqtts_to_a_plain_broker_is_a_connection_error_and_plain_still_works() {
         assert_eq!(next_message(&mut events).await, (topic.clone(), "plain".into()));
     });
     // Without its own grant, `mqtts://` is denied like any other address.
-    let dir = app(r#"["mqtt://127.0.0.1:1883"]"#);
-    let kiln = Kiln::up(dir.path(), &[]);
+    let kiln = serve(app(r#"["mqtt://127.0.0.1:1883"]"#));
     rt().block_on(async {
         let tls = format!("mqtts://{BROKER}?client_id={}", unique("guest-tls"));
         assert_eq!(publish(&kiln, &tls, &topic, 1, "x").await, (500, "error: Error::InvalidAddress".into()));

@@ -16,18 +16,7 @@ fn spin_rust_sdk_p3_component_answers_like_spin() {
     let kiln = Kiln::up(&wasm, &[]);
     let client = client();
     rt().block_on(async {
-        let resp = client.get(kiln.url("/hello")).send().await.unwrap();
-        assert_eq!(resp.status(), 200);
-        let mut names: Vec<String> = resp.headers().keys().map(|k| k.to_string()).collect();
-        names.sort();
-        // Only the guest's headers plus framing and date.
-        let framing = if names.contains(&"content-length".to_string()) { "content-length" } else { "transfer-encoding" };
-        let mut expected = vec![framing, "content-type", "date", "x-kiln-test"];
-        expected.sort();
-        assert_eq!(names, expected, "{:?}", resp.headers());
-        assert_eq!(resp.headers()["content-type"], "text/plain");
-        assert_eq!(resp.headers()["x-kiln-test"], "hello");
-        assert_eq!(resp.text().await.unwrap(), "Hello, Kiln!");
+        assert_hello(client.get(kiln.url("/hello")).send().await.unwrap()).await;
 
         // 1 MB echoed: the guest streams the request body back as the
         // response body while it is still arriving.
@@ -89,44 +78,25 @@ async fn delete(kiln: &Kiln, path: &str) -> (u16, String) {
 /// (defined only by a runtime config): the Preview 3 guest on `/...`, the
 /// Spin 2 guest (`spin-sdk` 5) on `/kv/...`.
 fn state_app() -> tempfile::TempDir {
-    let manifest = format!(
-        r#"spin_manifest_version = 2
-[application]
-name = "p3-state"
-
-[variables]
-greeting = {{ default = "hello" }}
-
-[[trigger.http]]
-route = "/..."
-component = "p3"
-
-[[trigger.http]]
-route = "/kv/..."
-component = "state"
-
-[component.p3]
-source = "{p3}"
-key_value_stores = ["default", "extra", "undefined-store"]
+    let p3 = r#"key_value_stores = ["default", "extra", "undefined-store"]
 sqlite_databases = ["default"]
 [component.p3.variables]
-greeting = "{{{{ greeting }}}}"
-message = "{{{{ greeting }}}}, p3!"
-
-[component.state]
-source = "{state}"
-key_value_stores = ["default", "extra"]
-"#,
-        p3 = guest("spin_rust_p3.wasm").display(),
-        state = guest("spin_rust_state.wasm").display(),
-    );
+greeting = "{{ greeting }}"
+message = "{{ greeting }}, p3!""#;
+    let manifest = Manifest::new("p3-state")
+        .raw(r#"[variables]
+greeting = { default = "hello" }"#)
+        .http("/...", "p3")
+        .http("/kv/...", "state")
+        .component("p3", guest("spin_rust_p3.wasm"), p3)
+        .component("state", guest("spin_rust_state.wasm"), r#"key_value_stores = ["default", "extra"]"#)
+        .toml();
     app_dir(&manifest, &[])
 }
 
 #[test]
 fn p3_key_value_shares_stores_and_access_rules_with_spin_2() {
-    let app = state_app();
-    let kiln = Kiln::up(app.path(), &[]);
+    let kiln = serve(state_app());
     rt().block_on(async {
         assert_eq!(put(&kiln, "/kv3/default/a", "alpha").await, (200, "stored".into()));
         assert_eq!(put(&kiln, "/kv3/default/b", "beta").await, (200, "stored".into()));
@@ -154,9 +124,7 @@ fn p3_key_value_shares_stores_and_access_rules_with_spin_2() {
 
 #[test]
 fn p3_key_value_over_redis_is_the_store_spin_2_sees() {
-    if !service_available("Redis", REDIS) {
-        return;
-    }
+    require!(kiln_test_support::REDIS);
     let app = state_app();
     let config = app.path().join("runtime-config.toml");
     std::fs::write(&config, format!("[key_value_store.extra]\ntype = \"redis\"\nurl = \"redis://{REDIS}/12\"\n")).unwrap();
@@ -198,8 +166,7 @@ fn p3_variables_resolve_the_components_own_variables() {
 
 #[test]
 fn p3_sqlite_streams_rows_and_shares_connections_with_the_sync_functions() {
-    let app = state_app();
-    let kiln = Kiln::up(app.path(), &[]);
+    let kiln = serve(state_app());
     rt().block_on(async {
         let (status, body) = post(&kiln, "/sql/default", "CREATE TABLE t (i INTEGER, r REAL, t TEXT, b BLOB, n)").await;
         assert_eq!(status, 200, "{body}");

@@ -10,31 +10,13 @@ mod common;
 
 use common::*;
 
-const POSTGRES: &str = "127.0.0.1:5432";
 const PG_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 /// Debian's self-signed certificate (for `localhost`), which PostgreSQL
 /// serves by default when its TLS is on.
 const SNAKEOIL: &str = "/etc/ssl/certs/ssl-cert-snakeoil.pem";
 
 fn app(allowed: &[&str]) -> tempfile::TempDir {
-    let allowed: Vec<String> = allowed.iter().map(|h| format!("\"{h}\"")).collect();
-    let manifest = format!(
-        r#"spin_manifest_version = 2
-[application]
-name = "p3-pg"
-
-[[trigger.http]]
-route = "/..."
-component = "pg"
-
-[component.pg]
-source = "{}"
-allowed_outbound_hosts = [{}]
-"#,
-        guest("spin_rust_p3_pg.wasm").display(),
-        allowed.join(", ")
-    );
-    app_dir(&manifest, &[])
+    app_dir(&one_route_app("p3-pg", "pg", guest("spin_rust_p3_pg.wasm"), &allowed_hosts(allowed)), &[])
 }
 
 /// A table name no other test run uses.
@@ -42,42 +24,20 @@ fn unique_table(prefix: &str) -> String {
     kiln_test_support::unique_table(&format!("kiln_{prefix}"))
 }
 
-/// `GET route` with the query parameters; returns status and body.
-fn get(kiln: &Kiln, route: &str, query: &[(&str, &str)]) -> (u16, String) {
-    rt().block_on(async {
-        let resp = client().get(kiln.url(route)).query(query).send().await.expect("request");
-        let status = resp.status().as_u16();
-        (status, resp.text().await.expect("body"))
-    })
-}
-
-/// The strings of a JSON array, without wit-bindgen's type prefixes.
-fn strings(value: &serde_json::Value) -> Vec<String> {
-    value
-        .as_array()
-        .unwrap_or_else(|| panic!("not an array: {value}"))
-        .iter()
-        .map(|v| v.as_str().expect("string").replace("DbValue::", "").replace("DbDataType::", ""))
-        .collect()
-}
-
 #[test]
 fn preview_3_postgres_executes_and_queries_with_typed_parameters() {
-    if !service_available("PostgreSQL", POSTGRES) {
-        return;
-    }
-    let dir = app(&["postgres://127.0.0.1:5432"]);
-    let kiln = Kiln::up(dir.path(), &[]);
-    let (status, body) = get(&kiln, "/pg", &[("address", PG_URL), ("table", &unique_table("p3pg"))]);
+    require!(kiln_test_support::POSTGRES);
+    let kiln = serve(app(&["postgres://127.0.0.1:5432"]));
+    let (status, body) = get_with_query(&kiln, "/pg", &[("address", PG_URL), ("table", &unique_table("p3pg"))]);
     assert_eq!(status, 200, "{body}");
-    let json: serde_json::Value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"));
+    let json = json(&body);
     assert_eq!(json["affected"], serde_json::json!([1, 1]));
     assert_eq!(
-        strings(&json["columns"]),
+        wit_strings(&json["columns"]),
         ["id: Int32", "name: Str", "big: Int64", "ok: Boolean", "score: Floating64", "u: Uuid", "j: Jsonb"]
     );
     assert_eq!(
-        strings(&json["rows"][0]),
+        wit_strings(&json["rows"][0]),
         [
             "Int32(1)",
             "Str(\"one\")",
@@ -89,19 +49,16 @@ fn preview_3_postgres_executes_and_queries_with_typed_parameters() {
         ]
     );
     assert_eq!(
-        strings(&json["rows"][1]),
+        wit_strings(&json["rows"][1]),
         ["Int32(2)", "Str(\"two\")", "DbNull", "Boolean(false)", "DbNull", "DbNull", "DbNull"]
     );
 }
 
 #[test]
 fn preview_3_postgres_reports_structured_query_errors() {
-    if !service_available("PostgreSQL", POSTGRES) {
-        return;
-    }
-    let dir = app(&["postgres://127.0.0.1:5432"]);
-    let kiln = Kiln::up(dir.path(), &[]);
-    let (status, body) = get(&kiln, "/pg-error", &[("address", PG_URL), ("table", &unique_table("missing"))]);
+    require!(kiln_test_support::POSTGRES);
+    let kiln = serve(app(&["postgres://127.0.0.1:5432"]));
+    let (status, body) = get_with_query(&kiln, "/pg-error", &[("address", PG_URL), ("table", &unique_table("missing"))]);
     assert_eq!(status, 500, "{body}");
     assert!(body.starts_with("error: PgError(Error::QueryFailed(QueryError::DbError("), "{body}");
     assert!(body.contains("code: \"42P01\""), "{body}");
@@ -111,10 +68,9 @@ fn preview_3_postgres_reports_structured_query_errors() {
 fn preview_3_postgres_is_denied_unless_allowed() {
     // No connection is attempted, so no server is needed.
     for allowed in [&[][..], &["postgres://127.0.0.1:5433", "mysql://127.0.0.1:5432"][..]] {
-        let dir = app(allowed);
-        let kiln = Kiln::up(dir.path(), &[]);
+        let kiln = serve(app(allowed));
         for route in ["/pg", "/pg-builder"] {
-            let (status, body) = get(&kiln, route, &[("address", PG_URL), ("table", "unused")]);
+            let (status, body) = get_with_query(&kiln, route, &[("address", PG_URL), ("table", "unused")]);
             assert_eq!(status, 500, "{allowed:?} {route}: {body}");
             assert!(body.starts_with("error: PgError(Error::ConnectionFailed("), "{allowed:?} {route}: {body}");
             assert!(body.contains("not allowed"), "{allowed:?} {route}: {body}");
@@ -128,17 +84,14 @@ fn preview_3_postgres_is_denied_unless_allowed() {
 /// PEM is refused by `set-ca-root`.
 #[test]
 fn preview_3_postgres_tls_with_a_ca_root() {
-    if !service_available("PostgreSQL", POSTGRES) {
-        return;
-    }
-    let dir = app(&["postgres://127.0.0.1:5432", "postgres://localhost:5432"]);
-    let kiln = Kiln::up(dir.path(), &[]);
-    let (status, body) = get(&kiln, "/pg-builder", &[("address", PG_URL), ("ca", "not a certificate")]);
+    require!(kiln_test_support::POSTGRES);
+    let kiln = serve(app(&["postgres://127.0.0.1:5432", "postgres://localhost:5432"]));
+    let (status, body) = get_with_query(&kiln, "/pg-builder", &[("address", PG_URL), ("ca", "not a certificate")]);
     assert_eq!(status, 500, "{body}");
     assert!(body.starts_with("error: PgError(Error::Other(\"invalid CA root certificate"), "{body}");
 
     let by_name = "postgres://postgres@localhost:5432/test";
-    let (status, body) = get(&kiln, "/pg-builder", &[("address", &format!("{by_name}?sslmode=require"))]);
+    let (status, body) = get_with_query(&kiln, "/pg-builder", &[("address", &format!("{by_name}?sslmode=require"))]);
     if status != 200 {
         // The server has no TLS: demanding it is a connection error.
         assert!(body.starts_with("error: PgError(Error::ConnectionFailed("), "{body}");
@@ -148,7 +101,7 @@ fn preview_3_postgres_tls_with_a_ca_root() {
     }
     assert_eq!(body, "ok");
     let verify_full = format!("{by_name}?sslmode=verify-full");
-    let (status, body) = get(&kiln, "/pg-builder", &[("address", &verify_full)]);
+    let (status, body) = get_with_query(&kiln, "/pg-builder", &[("address", &verify_full)]);
     assert_eq!(status, 500, "{body}");
     assert!(body.starts_with("error: PgError(Error::ConnectionFailed("), "{body}");
     assert!(body.contains("certificate"), "{body}");
@@ -156,10 +109,10 @@ fn preview_3_postgres_tls_with_a_ca_root() {
         eprintln!("SKIPPED (CA-root part): the server's certificate {SNAKEOIL} is not readable");
         return;
     };
-    assert_eq!(get(&kiln, "/pg-builder", &[("address", &verify_full), ("ca", &ca)]), (200, "ok".to_string()));
+    assert_eq!(get_with_query(&kiln, "/pg-builder", &[("address", &verify_full), ("ca", &ca)]), (200, "ok".to_string()));
     // The certificate names `localhost`, not the address.
     let by_address = format!("{PG_URL}?sslmode=verify-full");
-    let (status, body) = get(&kiln, "/pg-builder", &[("address", &by_address), ("ca", &ca)]);
+    let (status, body) = get_with_query(&kiln, "/pg-builder", &[("address", &by_address), ("ca", &ca)]);
     assert_eq!(status, 500, "{body}");
     assert!(body.starts_with("error: PgError(Error::ConnectionFailed("), "{body}");
 }

@@ -8,29 +8,33 @@ mod common;
 
 use common::*;
 
-const POSTGRES: &str = "127.0.0.1:5432";
-const MYSQL: &str = "127.0.0.1:3306";
 const PG_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 const MYSQL_URL: &str = "mysql://root@127.0.0.1:3306/test";
 
 fn manifest(allowed: &[&str]) -> String {
-    let allowed: Vec<String> = allowed.iter().map(|h| format!("\"{h}\"")).collect();
-    format!(
-        r#"spin_manifest_version = 2
-[application]
-name = "rdbms"
+    one_route_app("rdbms", "rdbms", guest("spin_rust_rdbms.wasm"), &allowed_hosts(allowed))
+}
 
-[[trigger.http]]
-route = "/..."
-component = "rdbms"
+/// `kiln up` serving the rdbms guest, allowed to reach `allowed`.
+fn serve_rdbms(allowed: &[&str]) -> Served {
+    serve(app_dir(&manifest(allowed), &[]))
+}
 
-[component.rdbms]
-source = "{}"
-allowed_outbound_hosts = [{}]
-"#,
-        guest("spin_rust_rdbms.wasm").display(),
-        allowed.join(", ")
-    )
+/// [`call`] with a fresh table named after `table`, which must succeed:
+/// the JSON it answered.
+fn round_trip(kiln: &Kiln, route: &str, address: &str, table: &str) -> serde_json::Value {
+    let (status, body) = call(kiln, route, address, &unique_table(table));
+    assert_eq!(status, 200, "{body}");
+    json(&body)
+}
+
+/// [`call`] that must fail with 500 and a body starting with `prefix`;
+/// returns the body. `case` names the call in the failure message.
+fn fails(kiln: &Kiln, case: &str, route: &str, address: &str, table: &str, prefix: &str) -> String {
+    let (status, body) = call(kiln, route, address, table);
+    assert_eq!(status, 500, "{case}: {body}");
+    assert!(body.starts_with(prefix), "{case}: {body}");
+    body
 }
 
 /// A table name no other test run uses.
@@ -40,136 +44,73 @@ fn unique_table(prefix: &str) -> String {
 
 /// POSTs `{address, table}` to `route`; returns status and body.
 fn call(kiln: &Kiln, route: &str, address: &str, table: &str) -> (u16, String) {
-    let body = serde_json::json!({ "address": address, "table": table }).to_string();
-    rt().block_on(async {
-        let resp = client().post(kiln.url(route)).body(body).send().await.expect("request");
-        let status = resp.status().as_u16();
-        (status, resp.text().await.expect("body"))
-    })
-}
-
-fn rows(body: &str) -> serde_json::Value {
-    serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"))
-}
-
-/// The `Debug` strings of a JSON array, without wit-bindgen's `DbValue::` /
-/// `DbDataType::` prefixes.
-fn strings(value: &serde_json::Value) -> Vec<String> {
-    value
-        .as_array()
-        .expect("array")
-        .iter()
-        .map(|v| v.as_str().expect("string").replace("DbValue::", "").replace("DbDataType::", ""))
-        .collect()
+    rt().block_on(post_database(kiln, route, address, table))
 }
 
 #[test]
 fn postgres_v2_round_trips_every_type() {
-    if !service_available("PostgreSQL", POSTGRES) {
-        return;
-    }
-    let dir = app_dir(&manifest(&["postgres://127.0.0.1:5432"]), &[]);
-    let kiln = Kiln::up(dir.path(), &[]);
-    let (status, body) = call(&kiln, "/pg2", PG_URL, &unique_table("pg2"));
-    assert_eq!(status, 200, "{body}");
-    let json = rows(&body);
+    require!(kiln_test_support::POSTGRES);
+    let kiln = serve_rdbms(&["postgres://127.0.0.1:5432"]);
+    let json = round_trip(&kiln, "/pg2", PG_URL, "pg2");
     assert_eq!(json["affected"], "1");
     assert_eq!(
-        strings(&json["columns"]),
+        wit_strings(&json["columns"]),
         [
-            "id: Int32",
-            "b: Boolean",
-            "i16: Int16",
-            "i32: Int32",
-            "i64: Int64",
-            "f32: Floating32",
-            "f64: Floating64",
-            "s: Str",
-            "bin: Binary",
-            "n: Str"
+            "id: Int32", "b: Boolean", "i16: Int16", "i32: Int32",
+            "i64: Int64", "f32: Floating32", "f64: Floating64", "s: Str",
+            "bin: Binary", "n: Str",
         ]
     );
     assert_eq!(
-        strings(&json["rows"][0]),
+        wit_strings(&json["rows"][0]),
         [
-            "Int32(1)",
-            "Boolean(true)",
-            "Int16(-16)",
-            "Int32(-32)",
-            "Int64(-64)",
-            "Floating32(1.5)",
-            "Floating64(2.25)",
-            "Str(\"héllo\")",
-            "Binary([0, 1, 255])",
-            "DbNull"
+            "Int32(1)", "Boolean(true)", "Int16(-16)", "Int32(-32)",
+            "Int64(-64)", "Floating32(1.5)", "Floating64(2.25)", "Str(\"héllo\")",
+            "Binary([0, 1, 255])", "DbNull",
         ]
     );
 }
 
 #[test]
 fn postgres_v3_round_trips_dates_and_times() {
-    if !service_available("PostgreSQL", POSTGRES) {
-        return;
-    }
-    let dir = app_dir(&manifest(&["postgres://127.0.0.1:5432"]), &[]);
-    let kiln = Kiln::up(dir.path(), &[]);
-    let (status, body) = call(&kiln, "/pg3", PG_URL, &unique_table("pg3"));
-    assert_eq!(status, 200, "{body}");
-    let json = rows(&body);
+    require!(kiln_test_support::POSTGRES);
+    let kiln = serve_rdbms(&["postgres://127.0.0.1:5432"]);
+    let json = round_trip(&kiln, "/pg3", PG_URL, "pg3");
     assert_eq!(json["affected"], "1");
     assert_eq!(
-        strings(&json["rows"][0]),
+        wit_strings(&json["rows"][0]),
         [
-            "Int32(1)",
-            "Boolean(false)",
-            "Int16(16)",
-            "Int64(9223372036854775807)",
-            "Floating64(-0.5)",
-            "Str(\"pg3\")",
-            "Binary([])",
-            "Date((2024, 2, 29))",
-            "Time((13, 14, 15, 500000000))",
-            "Datetime((2001, 9, 9, 1, 46, 40, 0))",
-            "Datetime((2001, 9, 9, 1, 46, 40, 0))",
-            "DbNull"
+            "Int32(1)", "Boolean(false)", "Int16(16)", "Int64(9223372036854775807)",
+            "Floating64(-0.5)", "Str(\"pg3\")", "Binary([])", "Date((2024, 2, 29))",
+            "Time((13, 14, 15, 500000000))", "Datetime((2001, 9, 9, 1, 46, 40, 0))",
+            "Datetime((2001, 9, 9, 1, 46, 40, 0))", "DbNull",
         ]
     );
-    assert!(strings(&json["columns"]).contains(&"dt: Datetime".to_string()), "{body}");
+    assert!(wit_strings(&json["columns"]).contains(&"dt: Datetime".to_string()), "{json}");
 }
 
 #[test]
 fn postgres_v4_round_trips_uuid_json_decimal_ranges_arrays_intervals() {
-    if !service_available("PostgreSQL", POSTGRES) {
-        return;
-    }
-    let dir = app_dir(&manifest(&["postgres://127.0.0.1:5432"]), &[]);
-    let kiln = Kiln::up(dir.path(), &[]);
-    let (status, body) = call(&kiln, "/pg4", PG_URL, &unique_table("pg4"));
-    assert_eq!(status, 200, "{body}");
-    let json = rows(&body);
+    require!(kiln_test_support::POSTGRES);
+    let kiln = serve_rdbms(&["postgres://127.0.0.1:5432"]);
+    let json = round_trip(&kiln, "/pg4", PG_URL, "pg4");
     assert_eq!(json["affected"], "1");
     assert_eq!(
-        strings(&json["rows"][0]),
+        wit_strings(&json["rows"][0]),
         [
-            "Int32(1)",
-            "Str(\"pg4\")",
-            "Date((1999, 12, 31))",
+            "Int32(1)", "Str(\"pg4\")", "Date((1999, 12, 31))",
             "Uuid(\"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11\")",
             // PostgreSQL stores jsonb as `{"k": [1, 2]}`; Kiln returns compact JSON.
-            &format!("Jsonb({:?})", br#"{"k":[1,2]}"#.to_vec()),
-            "Decimal(\"12345.678\")",
+            &format!("Jsonb({:?})", br#"{"k":[1,2]}"#.to_vec()), "Decimal(\"12345.678\")",
             "RangeInt32((Some((1, RangeBoundKind::Inclusive)), Some((10, RangeBoundKind::Exclusive))))",
             "RangeInt64((Some((5, RangeBoundKind::Inclusive)), None))",
             "RangeDecimal((Some((\"1.5\", RangeBoundKind::Inclusive)), Some((\"2.5\", RangeBoundKind::Inclusive))))",
-            "ArrayInt32([Some(1), None, Some(3)])",
-            "ArrayInt64([Some(-9223372036854775808)])",
-            "ArrayDecimal([Some(\"0.1\"), None])",
-            "ArrayStr([Some(\"a\"), None, Some(\"c\")])",
-            "Interval(Interval { micros: 1500000, days: 2, months: 3 })",
-            "DbNull",
+            "ArrayInt32([Some(1), None, Some(3)])", "ArrayInt64([Some(-9223372036854775808)])",
+            "ArrayDecimal([Some(\"0.1\"), None])", "ArrayStr([Some(\"a\"), None, Some(\"c\")])",
+            "Interval(Interval { micros: 1500000, days: 2, months: 3 })", "DbNull",
         ]
     );
-    let columns = strings(&json["columns"]);
+    let columns = wit_strings(&json["columns"]);
     for expected in ["u: Uuid", "j: Jsonb", "dec: Decimal", "r4: RangeInt32", "a8: ArrayInt64", "iv: Interval"] {
         assert!(columns.contains(&expected.to_string()), "{expected} in {columns:?}");
     }
@@ -177,151 +118,100 @@ fn postgres_v4_round_trips_uuid_json_decimal_ranges_arrays_intervals() {
 
 #[test]
 fn postgres_v4_reports_bad_parameters_and_structured_query_errors() {
-    if !service_available("PostgreSQL", POSTGRES) {
-        return;
-    }
-    let dir = app_dir(&manifest(&["postgres://127.0.0.1:5432"]), &[]);
-    let kiln = Kiln::up(dir.path(), &[]);
-    let (status, body) = call(&kiln, "/pg4-bad-param", PG_URL, "unused");
-    assert_eq!(status, 500, "{body}");
-    assert!(body.starts_with("error: Error::BadParameter("), "{body}");
-    let (status, body) = call(&kiln, "/pg4-query-error", PG_URL, &unique_table("missing"));
-    assert_eq!(status, 500, "{body}");
-    assert!(body.starts_with("error: Error::QueryFailed(QueryError::DbError("), "{body}");
+    require!(kiln_test_support::POSTGRES);
+    let kiln = serve_rdbms(&["postgres://127.0.0.1:5432"]);
+    fails(&kiln, "bad parameter", "/pg4-bad-param", PG_URL, "unused", "error: Error::BadParameter(");
+    let missing = unique_table("missing");
+    let prefix = "error: Error::QueryFailed(QueryError::DbError(";
+    let body = fails(&kiln, "query error", "/pg4-query-error", PG_URL, &missing, prefix);
     assert!(body.contains("code: \"42P01\""), "{body}");
 }
 
 #[test]
 fn mysql_round_trips_every_type() {
-    if !service_available("MariaDB", MYSQL) {
-        return;
-    }
-    let dir = app_dir(&manifest(&["mysql://127.0.0.1:3306"]), &[]);
-    let kiln = Kiln::up(dir.path(), &[]);
-    let (status, body) = call(&kiln, "/mysql", MYSQL_URL, &unique_table("my"));
-    assert_eq!(status, 200, "{body}");
-    let json = rows(&body);
+    require!(kiln_test_support::MYSQL);
+    let kiln = serve_rdbms(&["mysql://127.0.0.1:3306"]);
+    let json = round_trip(&kiln, "/mysql", MYSQL_URL, "my");
     assert_eq!(
-        strings(&json["columns"]),
+        wit_strings(&json["columns"]),
         [
-            "id: Int32",
-            "i8: Int8",
-            "i16: Int16",
-            "i32: Int32",
-            "i64: Int64",
-            "u8: Uint8",
-            "u16: Uint16",
-            "u32: Uint32",
-            "u64: Uint64",
-            "f32: Floating32",
-            "f64: Floating64",
-            "s: Str",
-            "bin: Binary",
-            "d: Other",
-            "n: Str"
+            "id: Int32", "i8: Int8", "i16: Int16", "i32: Int32",
+            "i64: Int64", "u8: Uint8", "u16: Uint16", "u32: Uint32",
+            "u64: Uint64", "f32: Floating32", "f64: Floating64", "s: Str",
+            "bin: Binary", "d: Other", "n: Str",
         ]
     );
     assert_eq!(
-        strings(&json["rows"][0]),
+        wit_strings(&json["rows"][0]),
         [
-            "Int32(1)",
-            "Int8(-8)",
-            "Int16(-16)",
-            "Int32(-32)",
-            "Int64(-9223372036854775808)",
-            "Uint8(255)",
-            "Uint16(65535)",
-            "Uint32(4294967295)",
-            "Uint64(18446744073709551615)",
-            "Floating32(1.5)",
-            "Floating64(2.25)",
-            "Str(\"héllo\")",
-            "Binary([0, 1, 255])",
-            "Str(\"2024-02-29\")",
-            "DbNull"
+            "Int32(1)", "Int8(-8)", "Int16(-16)", "Int32(-32)",
+            "Int64(-9223372036854775808)", "Uint8(255)", "Uint16(65535)", "Uint32(4294967295)",
+            "Uint64(18446744073709551615)", "Floating32(1.5)", "Floating64(2.25)", "Str(\"héllo\")",
+            "Binary([0, 1, 255])", "Str(\"2024-02-29\")", "DbNull",
         ]
     );
 }
 
 #[test]
 fn spin1_postgres_and_mysql_name_the_address_in_every_call() {
-    if !service_available("PostgreSQL", POSTGRES) || !service_available("MariaDB", MYSQL) {
-        return;
-    }
-    let dir = app_dir(&manifest(&["postgres://127.0.0.1:5432", "mysql://127.0.0.1:3306"]), &[]);
-    let kiln = Kiln::up(dir.path(), &[]);
-    let (status, body) = call(&kiln, "/pg1", PG_URL, &unique_table("pg1"));
-    assert_eq!(status, 200, "{body}");
-    let json = rows(&body);
+    require!(kiln_test_support::POSTGRES);
+    require!(kiln_test_support::MYSQL);
+    let kiln = serve_rdbms(&["postgres://127.0.0.1:5432", "mysql://127.0.0.1:3306"]);
+    let json = round_trip(&kiln, "/pg1", PG_URL, "pg1");
     assert_eq!(json["affected"], "1");
-    assert_eq!(strings(&json["columns"]), ["id: Int64", "s: Str", "bin: Binary", "n: Int32"]);
-    assert_eq!(strings(&json["rows"][0]), ["Int64(-1)", "Str(\"spin1\")", "Binary([7])", "DbNull"]);
-    let (status, body) = call(&kiln, "/mysql1", MYSQL_URL, &unique_table("my1"));
-    assert_eq!(status, 200, "{body}");
-    let json = rows(&body);
-    assert_eq!(strings(&json["columns"]), ["id: Uint64", "s: Str", "n: Int32"]);
-    assert_eq!(strings(&json["rows"][0]), ["Uint64(7)", "Str(\"spin1\")", "DbNull"]);
+    assert_eq!(wit_strings(&json["columns"]), ["id: Int64", "s: Str", "bin: Binary", "n: Int32"]);
+    assert_eq!(wit_strings(&json["rows"][0]), ["Int64(-1)", "Str(\"spin1\")", "Binary([7])", "DbNull"]);
+    let json = round_trip(&kiln, "/mysql1", MYSQL_URL, "my1");
+    assert_eq!(wit_strings(&json["columns"]), ["id: Uint64", "s: Str", "n: Int32"]);
+    assert_eq!(wit_strings(&json["rows"][0]), ["Uint64(7)", "Str(\"spin1\")", "DbNull"]);
 }
 
 #[test]
 fn databases_not_in_allowed_outbound_hosts_are_denied() {
     // No connection is attempted, so no server is needed; the other
-    // database's grant and a wrong port do not count.
-    let dir = app_dir(&manifest(&["mysql://127.0.0.1:3307", "postgres://127.0.0.1:5433"]), &[]);
-    let kiln = Kiln::up(dir.path(), &[]);
-    for route in ["/pg2", "/pg3", "/pg4"] {
-        let (status, body) = call(&kiln, route, PG_URL, &unique_table("denied"));
-        assert_eq!(status, 500, "{route}: {body}");
-        assert!(body.starts_with("error: Error::ConnectionFailed("), "{route}: {body}");
+    // database's grant and a wrong port do not count. Spin 1 names the
+    // address in each call; its error types are its own.
+    let kiln = serve_rdbms(&["mysql://127.0.0.1:3307", "postgres://127.0.0.1:5433"]);
+    for (route, address, error) in [
+        ("/pg2", PG_URL, "Error"),
+        ("/pg3", PG_URL, "Error"),
+        ("/pg4", PG_URL, "Error"),
+        ("/pg1", PG_URL, "PgError"),
+        ("/mysql1", MYSQL_URL, "MysqlError"),
+        ("/mysql", MYSQL_URL, "Error"),
+    ] {
+        let prefix = format!("error: {error}::ConnectionFailed(");
+        let body = fails(&kiln, route, route, address, &unique_table("denied"), &prefix);
         assert!(body.contains("not allowed"), "{route}: {body}");
     }
-    // Spin 1 names the address in each call; the error type is its own.
-    for (route, address, error) in [("/pg1", PG_URL, "PgError"), ("/mysql1", MYSQL_URL, "MysqlError")] {
-        let (status, body) = call(&kiln, route, address, &unique_table("denied"));
-        assert_eq!(status, 500, "{route}: {body}");
-        assert!(body.starts_with(&format!("error: {error}::ConnectionFailed(")), "{route}: {body}");
-        assert!(body.contains("not allowed"), "{route}: {body}");
-    }
-    let (status, body) = call(&kiln, "/mysql", MYSQL_URL, &unique_table("denied"));
-    assert_eq!(status, 500, "{body}");
-    assert!(body.starts_with("error: Error::ConnectionFailed("), "{body}");
-    assert!(body.contains("not allowed"), "{body}");
 }
 
 #[test]
 fn no_allowed_outbound_hosts_denies_every_database() {
-    let dir = app_dir(&manifest(&[]), &[]);
-    let kiln = Kiln::up(dir.path(), &[]);
-    let (status, body) = call(&kiln, "/pg4", PG_URL, "unused");
-    assert_eq!(status, 500, "{body}");
-    assert!(body.contains("ConnectionFailed") && body.contains("not allowed"), "{body}");
-    let (status, body) = call(&kiln, "/mysql", MYSQL_URL, "unused");
-    assert_eq!(status, 500, "{body}");
-    assert!(body.contains("ConnectionFailed") && body.contains("not allowed"), "{body}");
+    let kiln = serve_rdbms(&[]);
+    for (route, address) in [("/pg4", PG_URL), ("/mysql", MYSQL_URL)] {
+        let body = fails(&kiln, route, route, address, "unused", "");
+        assert!(body.contains("ConnectionFailed") && body.contains("not allowed"), "{route}: {body}");
+    }
 }
 
 #[test]
 fn tls_demands_fail_with_connection_failed_and_plain_connections_still_work() {
-    if !service_available("PostgreSQL", POSTGRES) || !service_available("MariaDB", MYSQL) {
-        return;
-    }
-    let dir = app_dir(&manifest(&["postgres://127.0.0.1:5432", "mysql://127.0.0.1:3306"]), &[]);
-    let kiln = Kiln::up(dir.path(), &[]);
+    require!(kiln_test_support::POSTGRES);
+    require!(kiln_test_support::MYSQL);
+    let kiln = serve_rdbms(&["postgres://127.0.0.1:5432", "mysql://127.0.0.1:3306"]);
     // PostgreSQL's TLS (if it has any) cannot be verified without a CA root:
-    // the snakeoil certificate is self-signed, and names `localhost`.
-    for route in ["/pg2", "/pg4"] {
-        let (status, body) = call(&kiln, route, &format!("{PG_URL}?sslmode=verify-full"), &unique_table("tls"));
-        assert_eq!(status, 500, "{route}: {body}");
-        assert!(body.starts_with("error: Error::ConnectionFailed("), "{route}: {body}");
+    // the snakeoil certificate is self-signed, and names `localhost`. The
+    // local MariaDB has no TLS.
+    let verify_full = format!("{PG_URL}?sslmode=verify-full");
+    for (case, route, address) in [
+        ("/pg2", "/pg2", verify_full.clone()),
+        ("/pg4", "/pg4", verify_full),
+        ("require_ssl=true", "/mysql", format!("{MYSQL_URL}?require_ssl=true")),
+        ("ssl-mode=REQUIRED", "/mysql", format!("{MYSQL_URL}?ssl-mode=REQUIRED")),
+    ] {
+        fails(&kiln, case, route, &address, &unique_table("tls"), "error: Error::ConnectionFailed(");
     }
-    // The local MariaDB has no TLS.
-    for option in ["require_ssl=true", "ssl-mode=REQUIRED"] {
-        let (status, body) = call(&kiln, "/mysql", &format!("{MYSQL_URL}?{option}"), &unique_table("tls"));
-        assert_eq!(status, 500, "{option}: {body}");
-        assert!(body.starts_with("error: Error::ConnectionFailed("), "{option}: {body}");
-    }
-    let (status, body) = call(&kiln, "/pg4", &format!("{PG_URL}?sslmode=disable"), &unique_table("plain"));
-    assert_eq!(status, 200, "{body}");
-    let (status, body) = call(&kiln, "/mysql", &format!("{MYSQL_URL}?ssl-mode=DISABLED"), &unique_table("plain"));
-    assert_eq!(status, 200, "{body}");
+    round_trip(&kiln, "/pg4", &format!("{PG_URL}?sslmode=disable"), "plain");
+    round_trip(&kiln, "/mysql", &format!("{MYSQL_URL}?ssl-mode=DISABLED"), "plain");
 }

@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -36,47 +36,12 @@ fn redis_command(args: &[&str]) -> String {
 
 /// [`redis_command`] on the server at `addr`.
 fn redis_command_at(addr: &str, args: &[&str]) -> String {
-    let mut stream = TcpStream::connect(addr).expect("connect to Redis");
-    let mut request = Vec::new();
-    for command in [&["SELECT", "9"][..], args] {
-        write!(request, "*{}\r\n", command.len()).unwrap();
-        for arg in command {
-            write!(request, "${}\r\n{arg}\r\n", arg.len()).unwrap();
-        }
-    }
-    stream.write_all(&request).unwrap();
-    let mut reader = BufReader::new(stream);
-    let mut line = String::new();
-    reader.read_line(&mut line).unwrap();
-    assert_eq!(line.trim_end(), "+OK", "SELECT 9");
-    line.clear();
-    reader.read_line(&mut line).unwrap();
-    line.trim_end().to_string()
+    Resp::connect_to(addr, "9").command(args)
 }
 
 /// `LINDEX key index` on database 9: the element's text, if any.
 fn list_item(key: &str, index: i64) -> Option<String> {
-    let mut stream = TcpStream::connect(REDIS).expect("connect to Redis");
-    let index = index.to_string();
-    let mut request = Vec::new();
-    for command in [&["SELECT", "9"][..], &["LINDEX", key, &index]] {
-        write!(request, "*{}\r\n", command.len()).unwrap();
-        for arg in command {
-            write!(request, "${}\r\n{arg}\r\n", arg.len()).unwrap();
-        }
-    }
-    stream.write_all(&request).unwrap();
-    let mut reader = BufReader::new(stream);
-    let mut line = String::new();
-    reader.read_line(&mut line).unwrap();
-    line.clear();
-    reader.read_line(&mut line).unwrap();
-    if line.trim_end() == "$-1" {
-        return None;
-    }
-    line.clear();
-    reader.read_line(&mut line).unwrap();
-    Some(line.trim_end().to_string())
+    Resp::connect_to(REDIS, "9").bulk(&["LINDEX", key, &index.to_string()])
 }
 
 /// `LLEN key` on database 9 of the server at `addr`.
@@ -105,21 +70,7 @@ fn wait_for_len_at(addr: &str, key: &str, n: usize) -> usize {
 }
 
 fn outbound_manifest(wasm: &Path, allowed: &str) -> String {
-    format!(
-        r#"spin_manifest_version = 2
-[application]
-name = "redis-outbound"
-
-[[trigger.http]]
-route = "/..."
-component = "outbound"
-
-[component.outbound]
-source = "{}"
-allowed_outbound_hosts = [{allowed}]
-"#,
-        wasm.display()
-    )
+    one_route_app("redis-outbound", "outbound", wasm, &format!("allowed_outbound_hosts = [{allowed}]"))
 }
 
 /// `(status, body)` of a request to the outbound guest, against `ADDRESS`.
@@ -138,9 +89,7 @@ fn call(kiln: &Kiln, method: reqwest::Method, path: &str, body: &str) -> (u16, S
 
 #[test]
 fn outbound_redis_every_operation() {
-    if !service_available("Redis", REDIS) {
-        return;
-    }
+    require!(kiln_test_support::REDIS);
     let app = app_dir(
         &outbound_manifest(
             &guest("spin_rust_redis_http.wasm"),
@@ -206,17 +155,14 @@ fn outbound_redis_every_operation() {
 
 #[test]
 fn outbound_redis_is_denied_unless_allowed() {
-    if !service_available("Redis", REDIS) {
-        return;
-    }
+    require!(kiln_test_support::REDIS);
     let wasm = guest("spin_rust_redis_http.wasm");
     for allowed in [
         "",
         r#""redis://127.0.0.1:6380""#,
         r#""http://127.0.0.1:6379""#,
     ] {
-        let app = app_dir(&outbound_manifest(&wasm, allowed), &[]);
-        let kiln = Kiln::up(app.path(), &[]);
+        let kiln = serve(app_dir(&outbound_manifest(&wasm, allowed), &[]));
         let key = unique("denied");
         let (status, body) = call(&kiln, reqwest::Method::PUT, &format!("/set/{key}"), "x");
         assert_eq!(
@@ -233,63 +179,28 @@ fn outbound_redis_is_denied_unless_allowed() {
 }
 
 fn trigger_manifest(http: Option<&Path>, trigger: &Path, channel: &str, lists: &[&str]) -> String {
-    let mut manifest = format!(
-        r#"spin_manifest_version = 2
-[application]
-name = "redis-trigger"
-[application.trigger.redis]
-address = "{ADDRESS}"
-
-[variables]
-redis_address = {{ default = "{ADDRESS}" }}
-channel = {{ default = "{channel}" }}
-"#
-    );
+    let mut manifest = Manifest::new("redis-trigger").raw(&format!(
+        "[application.trigger.redis]\naddress = \"{ADDRESS}\"\n\n[variables]\n\
+         redis_address = {{ default = \"{ADDRESS}\" }}\nchannel = {{ default = \"{channel}\" }}"
+    ));
     if let Some(http) = http {
-        manifest.push_str(&format!(
-            r#"
-[[trigger.http]]
-route = "/..."
-component = "outbound"
-
-[component.outbound]
-source = "{}"
-allowed_outbound_hosts = ["redis://127.0.0.1:6379"]
-"#,
-            http.display()
-        ));
+        let allowed = r#"allowed_outbound_hosts = ["redis://127.0.0.1:6379"]"#;
+        manifest = manifest.http("/...", "outbound").component("outbound", http, allowed);
     }
     for (i, list) in lists.iter().enumerate() {
         // The first uses the app's default address, the others their own.
-        let address = if i == 0 {
-            String::new()
-        } else {
-            "address = \"{{ redis_address }}\"\n".to_string()
-        };
-        manifest.push_str(&format!(
-            r#"
-[[trigger.redis]]
-channel = "{{{{ channel }}}}"
-component = "sub{i}"
-{address}
-[component.sub{i}]
-source = "{}"
-allowed_outbound_hosts = ["redis://127.0.0.1:6379"]
-[component.sub{i}.variables]
-address = "{{{{ redis_address }}}}"
-list = "{list}"
-"#,
-            trigger.display()
-        ));
+        let address = if i == 0 { "" } else { "address = \"{{ redis_address }}\"\n" };
+        let id = format!("sub{i}");
+        manifest = manifest
+            .raw(&format!("[[trigger.redis]]\nchannel = \"{{{{ channel }}}}\"\ncomponent = \"{id}\"\n{address}"))
+            .component(&id, trigger, &redis_subscriber(&id, "redis://127.0.0.1:6379", "{{ redis_address }}", list));
     }
-    manifest
+    manifest.toml()
 }
 
 #[test]
 fn trigger_delivers_every_message_to_every_subscribed_component() {
-    if !service_available("Redis", REDIS) {
-        return;
-    }
+    require!(kiln_test_support::REDIS);
     let channel = unique("channel");
     let (first, second) = (unique("first"), unique("second"));
     let app = app_dir(
@@ -348,9 +259,7 @@ fn trigger_delivers_every_message_to_every_subscribed_component() {
 
 #[test]
 fn an_app_with_only_redis_triggers_runs_and_stops_on_ctrl_c() {
-    if !service_available("Redis", REDIS) {
-        return;
-    }
+    require!(kiln_test_support::REDIS);
     let channel = unique("only-channel");
     let list = unique("only");
     let app = app_dir(
@@ -363,11 +272,8 @@ fn an_app_with_only_redis_triggers_runs_and_stops_on_ctrl_c() {
         &[],
     );
     let mut child = KillOnDrop(
-        Command::new(kiln_bin())
-            .args(["up", "-f"])
+        kiln_command(&["up", "-f"])
             .arg(app.path())
-            .env("KILN_LOG", "info")
-            .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -412,37 +318,16 @@ fn an_app_with_only_redis_triggers_runs_and_stops_on_ctrl_c() {
 
 #[test]
 fn spin1_trigger_and_outbound_redis_allowed_and_denied() {
-    if !service_available("Redis", REDIS) {
-        return;
-    }
+    require!(kiln_test_support::REDIS);
     let channel = unique("v1-channel");
-    let manifest = format!(
-        r#"spin_manifest_version = 2
-[application]
-name = "redis-v1"
-
-[[trigger.http]]
-route = "/..."
-component = "outbound"
-
-[component.outbound]
-source = "{http}"
-allowed_outbound_hosts = ["redis://127.0.0.1:6379"]
-
-[[trigger.redis]]
-address = "{ADDRESS}"
-channel = "{channel}"
-component = "v1"
-
-[component.v1]
-source = "{v1}"
-allowed_outbound_hosts = ["redis://127.0.0.1:6379"]
-"#,
-        http = guest("spin_rust_redis_http.wasm").display(),
-        v1 = guest("spin_rust_redis_v1.wasm").display(),
-    );
-    let app = app_dir(&manifest, &[]);
-    let kiln = Kiln::up(app.path(), &[]);
+    let allowed = r#"allowed_outbound_hosts = ["redis://127.0.0.1:6379"]"#;
+    let manifest = Manifest::new("redis-v1")
+        .http("/...", "outbound")
+        .component("outbound", guest("spin_rust_redis_http.wasm"), allowed)
+        .redis(ADDRESS, &channel, "v1")
+        .component("v1", guest("spin_rust_redis_v1.wasm"), allowed)
+        .toml();
+    let kiln = serve(app_dir(&manifest, &[]));
     assert!(
         kiln.wait_for_output("subscribed to Redis"),
         "{}",
@@ -509,9 +394,7 @@ fn start_private_redis(port: u16) -> KillOnDrop {
 
 #[test]
 fn trigger_resubscribes_after_redis_restarts() {
-    if !service_available("Redis", REDIS) {
-        return;
-    }
+    require!(kiln_test_support::REDIS);
     if Command::new("redis-server")
         .arg("--version")
         .output()
@@ -529,36 +412,15 @@ fn trigger_resubscribes_after_redis_restarts() {
     let address = format!("redis://127.0.0.1:{port}/9");
     let channel = unique("restart-channel");
     let list = unique("restart");
-    let manifest = format!(
-        r#"spin_manifest_version = 2
-[application]
-name = "redis-restart"
-
-[[trigger.http]]
-route = "/..."
-component = "outbound"
-
-[component.outbound]
-source = "{http}"
-
-[[trigger.redis]]
-address = "{address}"
-channel = "{channel}"
-component = "sub"
-
-[component.sub]
-source = "{trigger}"
-allowed_outbound_hosts = ["redis://127.0.0.1:{port}"]
-[component.sub.variables]
-address = "{address}"
-list = "{list}"
-"#,
-        http = guest("spin_rust_redis_http.wasm").display(),
-        trigger = guest("spin_rust_redis_trigger.wasm").display(),
-    );
+    let sub = redis_subscriber("sub", &format!("redis://127.0.0.1:{port}"), &address, &list);
+    let manifest = Manifest::new("redis-restart")
+        .http("/...", "outbound")
+        .component("outbound", guest("spin_rust_redis_http.wasm"), "")
+        .redis(&address, &channel, "sub")
+        .component("sub", guest("spin_rust_redis_trigger.wasm"), &sub)
+        .toml();
     let mut server = start_private_redis(port);
-    let app = app_dir(&manifest, &[]);
-    let kiln = Kiln::up(app.path(), &[]);
+    let kiln = serve(app_dir(&manifest, &[]));
     assert!(
         kiln.wait_for_output("subscribed to Redis"),
         "{}",
@@ -601,25 +463,13 @@ list = "{list}"
     drop(server);
 }
 
-/// Kills the child if the test ends early.
-struct KillOnDrop(std::process::Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// A Preview 3 subscriber (`#[redis_subscriber]`, spin-sdk 7, exporting
 /// `spin:redis/inbound-redis@3.0.0`) beside a Spin 2 one on the same
 /// channel: both get every message; the Preview 3 one's failures and traps
 /// are logged like the Spin 2 one's.
 #[test]
 fn preview_3_subscriber_gets_every_message_beside_a_spin_2_one() {
-    if !service_available("Redis", REDIS) {
-        return;
-    }
+    require!(kiln_test_support::REDIS);
     let channel = unique("p3-channel");
     let (spin2, preview3) = (unique("spin2"), unique("p3"));
     let mut manifest = trigger_manifest(
@@ -643,8 +493,7 @@ list = "{preview3}"
 "#,
         guest("spin_rust_p3_redis_trigger.wasm").display()
     ));
-    let app = app_dir(&manifest, &[]);
-    let kiln = Kiln::up(app.path(), &[]);
+    let kiln = serve(app_dir(&manifest, &[]));
     assert!(
         kiln.wait_for_output("subscribed to Redis"),
         "{}",
@@ -705,9 +554,7 @@ fn without_ansi(text: &str) -> String {
 
 #[test]
 fn outbound_redis_to_a_blocked_network_is_invalid_address() {
-    if !service_available("Redis", REDIS) {
-        return;
-    }
+    require!(kiln_test_support::REDIS);
     let wasm = guest("spin_rust_redis_http.wasm");
     let app = app_dir(
         &outbound_manifest(&wasm, r#""redis://*:*""#),

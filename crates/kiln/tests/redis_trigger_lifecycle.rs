@@ -9,8 +9,6 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -31,34 +29,16 @@ fn unique(name: &str) -> String {
 /// `trigger_address` and writes to `list` at `outbound_address`.
 fn manifest(wasm: &Path, trigger_address: &str, channel: &str, outbound_address: &str, list: &str) -> String {
     let allowed = outbound_address.split('/').take(3).collect::<Vec<_>>().join("/");
-    format!(
-        r#"spin_manifest_version = 2
-[application]
-name = "redis-lifecycle"
-
-[[trigger.redis]]
-address = "{trigger_address}"
-channel = "{channel}"
-component = "sub"
-
-[component.sub]
-source = "{wasm}"
-allowed_outbound_hosts = ["{allowed}"]
-[component.sub.variables]
-address = "{outbound_address}"
-list = "{list}"
-"#,
-        wasm = wasm.display()
-    )
+    Manifest::new("redis-lifecycle")
+        .redis(trigger_address, channel, "sub")
+        .component("sub", wasm, &redis_subscriber("sub", &allowed, outbound_address, list))
+        .toml()
 }
 
 /// Runs `kiln up` on `dir` expecting it to fail; its stderr.
 fn fails(dir: &Path) -> String {
-    let output = Command::new(kiln_bin())
-        .args(["up", "-f"])
+    let output = kiln_command(&["up", "-f"])
         .arg(dir)
-        .env("KILN_LOG", "info")
-        .stdin(Stdio::null())
         .output()
         .expect("run kiln");
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
@@ -146,59 +126,18 @@ impl SlowProxy {
 
 /// `LRANGE key 0 -1` on database 12 with a raw RESP client.
 fn list(key: &str) -> Vec<String> {
-    let mut stream = TcpStream::connect(REDIS).expect("connect to Redis");
-    let mut request = Vec::new();
-    for command in [&["SELECT", DATABASE][..], &["LRANGE", key, "0", "-1"]] {
-        write!(request, "*{}\r\n", command.len()).unwrap();
-        for arg in command {
-            write!(request, "${}\r\n{arg}\r\n", arg.len()).unwrap();
-        }
-    }
-    stream.write_all(&request).unwrap();
-    let mut reader = BufReader::new(stream);
-    let mut line = || {
-        let mut line = String::new();
-        reader.read_line(&mut line).unwrap();
-        line.trim_end().to_string()
-    };
-    assert_eq!(line(), "+OK");
-    let count: usize = line().trim_start_matches('*').parse().unwrap_or(0);
-    (0..count)
-        .map(|_| {
-            let _length = line();
-            line()
-        })
-        .collect()
+    Resp::connect_to(REDIS, DATABASE).array(&["LRANGE", key, "0", "-1"])
 }
 
 /// Runs one command on the default database; the first reply line.
 fn command(args: &[&str]) -> String {
-    let mut stream = TcpStream::connect(REDIS).expect("connect to Redis");
-    let mut request = format!("*{}\r\n", args.len());
-    for arg in args {
-        request.push_str(&format!("${}\r\n{arg}\r\n", arg.len()));
-    }
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut line = String::new();
-    BufReader::new(stream).read_line(&mut line).unwrap();
-    line.trim_end().to_string()
+    Resp::connect(REDIS).command(args)
 }
 
-/// Kills the child if the test ends early.
-struct KillOnDrop(std::process::Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 #[test]
 fn sigterm_lets_a_running_handler_finish() {
-    if !service_available("Redis", REDIS) {
-        return;
-    }
+    require!(kiln_test_support::REDIS);
     let proxy = SlowProxy::start(REDIS, Duration::from_millis(1000));
     let channel = unique("channel");
     let key = unique("drained");
@@ -206,27 +145,16 @@ fn sigterm_lets_a_running_handler_finish() {
     let wasm = guest("spin_rust_redis_trigger.wasm");
     let dir = app_dir(&manifest(&wasm, "redis://127.0.0.1:6379", &channel, &outbound, &key), &[]);
     let mut child = KillOnDrop(
-        Command::new(kiln_bin())
-            .args(["up", "-f"])
+        kiln_command(&["up", "-f"])
             .arg(dir.path())
             .args(["--drain-timeout", "20"])
-            .env("KILN_LOG", "info")
-            .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn kiln"),
     );
     let stderr_text = Arc::new(Mutex::new(String::new()));
-    let pipe = child.0.stderr.take().unwrap();
-    let sink = stderr_text.clone();
-    std::thread::spawn(move || {
-        for line in BufReader::new(pipe).lines().map_while(Result::ok) {
-            let mut text = sink.lock().unwrap();
-            text.push_str(&line);
-            text.push('\n');
-        }
-    });
+    collect_lines(child.0.stderr.take().unwrap(), stderr_text.clone());
     let wait_for = |what: &dyn Fn() -> bool, why: &str| {
         let deadline = Instant::now() + Duration::from_secs(120);
         while !what() {
@@ -254,11 +182,7 @@ fn sigterm_lets_a_running_handler_finish() {
     wait_for(&|| stderr_text.lock().unwrap().contains("every running handler finished"), "no drain report");
     // Stopped means unsubscribed: nobody receives on the channel any more.
     assert_eq!(command(&["PUBLISH", &channel, "after"]), ":0");
-    let mut stream = TcpStream::connect(REDIS).unwrap();
-    let request = format!(
-        "*2\r\n$6\r\nSELECT\r\n${}\r\n{DATABASE}\r\n*2\r\n$3\r\nDEL\r\n${}\r\n{key}\r\n",
-        DATABASE.len(),
-        key.len()
-    );
-    let _ = stream.write_all(request.as_bytes());
+    let mut cleanup = Resp::connect(REDIS);
+    cleanup.send(&["SELECT", DATABASE]);
+    cleanup.send(&["DEL", &key]);
 }

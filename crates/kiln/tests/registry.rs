@@ -5,73 +5,12 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 use common::*;
+use kiln_test_support::Registry;
 use sha2::{Digest, Sha256};
-
-/// A running local registry, stopped on drop.
-struct Registry {
-    dir: tempfile::TempDir,
-    addr: String,
-}
-
-impl Registry {
-    fn start() -> Option<Registry> {
-        Self::start_with(None)
-    }
-
-    /// A registry requiring basic auth when `htpasswd` is given.
-    fn start_with(htpasswd: Option<&Path>) -> Option<Registry> {
-        let dir = tempfile::tempdir().unwrap();
-        let out = Command::new("bash")
-            .arg(repo_root().join("scripts/registry.sh"))
-            .arg("start")
-            .arg(dir.path())
-            .args(htpasswd)
-            .output()
-            .expect("run scripts/registry.sh");
-        if out.status.code() == Some(3) {
-            let why = String::from_utf8_lossy(&out.stderr);
-            if std::env::var("CI").as_deref() == Ok("true") {
-                panic!("{why} (CI requires it)");
-            }
-            eprintln!("SKIPPED: {why}");
-            return None;
-        }
-        assert!(out.status.success(), "registry.sh failed: {}", String::from_utf8_lossy(&out.stderr));
-        let addr = String::from_utf8_lossy(&out.stdout).trim().to_string();
-        Some(Registry { dir, addr })
-    }
-
-    fn reference(&self, repo: &str) -> String {
-        format!("{}/{repo}", self.addr)
-    }
-
-    /// The stored file of the blob with `digest`.
-    fn blob_file(&self, digest: &str) -> PathBuf {
-        let hex = digest.trim_start_matches("sha256:");
-        self.dir.path().join(format!("data/docker/registry/v2/blobs/sha256/{}/{hex}/data", &hex[..2]))
-    }
-
-    fn blob_count(&self) -> usize {
-        let root = self.dir.path().join("data/docker/registry/v2/blobs/sha256");
-        std::fs::read_dir(root)
-            .map(|d| d.flatten().map(|p| std::fs::read_dir(p.path()).map(|e| e.count()).unwrap_or(0)).sum())
-            .unwrap_or(0)
-    }
-}
-
-impl Drop for Registry {
-    fn drop(&mut self) {
-        let _ = Command::new("bash")
-            .arg(repo_root().join("scripts/registry.sh"))
-            .arg("stop")
-            .arg(self.dir.path())
-            .status();
-    }
-}
 
 /// More than the 128 bytes Spin inlines: it travels as a data layer.
 fn greeting() -> Vec<u8> {
@@ -81,38 +20,30 @@ fn greeting() -> Vec<u8> {
 /// Two components: `web` (reads a mounted file and a variable) and `state`
 /// (key-value), both from already-built guests.
 fn app() -> tempfile::TempDir {
-    let manifest = format!(
-        r#"spin_manifest_version = 2
-[application]
-name = "registry-app"
-version = "1.0.0"
-
-[variables]
-greeting = {{ default = "hello from the registry" }}
-
-[[trigger.http]]
-route = "/kv/..."
-component = "state"
-
-[[trigger.http]]
-route = "/..."
-component = "web"
-
-[component.web]
-source = "{web}"
-files = [{{ source = "greeting.txt", destination = "/data/greeting.txt" }}]
-environment = {{ GREETING = "env from the registry" }}
+    let web = r#"files = [{ source = "greeting.txt", destination = "/data/greeting.txt" }]
+environment = { GREETING = "env from the registry" }
 [component.web.variables]
-greeting = "{{{{ greeting }}}}"
-
-[component.state]
-source = "{state}"
-key_value_stores = ["default"]
-"#,
-        web = guest("spin_rust_http_wasip2.wasm").display(),
-        state = guest("spin_rust_state.wasm").display(),
-    );
+greeting = "{{ greeting }}""#;
+    let manifest = Manifest::new("registry-app")
+        .raw(r#"version = "1.0.0"
+[variables]
+greeting = { default = "hello from the registry" }"#)
+        .http("/kv/...", "state")
+        .http("/...", "web")
+        .component("web", guest("spin_rust_http_wasip2.wasm"), web)
+        .component("state", guest("spin_rust_state.wasm"), r#"key_value_stores = ["default"]"#)
+        .toml();
     app_dir(&manifest, &[("greeting.txt", &greeting())])
+}
+
+/// Pushes [`app`] to `repo` (with its tag) on `registry`, with a scratch
+/// cache; returns the reference and that cache.
+fn push_app(registry: &Registry, repo: &str) -> (String, tempfile::TempDir) {
+    let app = app();
+    let reference = registry.reference(repo);
+    let scratch = tempfile::tempdir().unwrap();
+    ok(kiln_registry(scratch.path(), &["push", "-f", app.path().to_str().unwrap(), &reference]));
+    (reference, scratch)
 }
 
 /// `kiln registry ARGS` with the cache in `cache`.
@@ -214,10 +145,7 @@ fn push_pull_into_an_empty_cache_and_serve() {
 #[test]
 fn tampered_blob_is_refused() {
     let Some(registry) = Registry::start() else { return };
-    let app = app();
-    let reference = registry.reference("tamper:v1");
-    let scratch = tempfile::tempdir().unwrap();
-    ok(kiln_registry(scratch.path(), &["push", "-f", app.path().to_str().unwrap(), &reference]));
+    let (reference, _scratch) = push_app(&registry, "tamper:v1");
 
     // Flip the stored bytes of the data layer, keeping its length.
     let digest = format!("sha256:{}", hex::encode(Sha256::digest(greeting())));
@@ -350,10 +278,7 @@ fn basic_auth_registry_needs_login_and_checks_the_password() {
 #[test]
 fn kube_scaffold_describes_the_pushed_app_and_its_variables() {
     let Some(registry) = Registry::start() else { return };
-    let app = app();
-    let reference = registry.reference("shop:v2");
-    let scratch = tempfile::tempdir().unwrap();
-    ok(kiln_registry(scratch.path(), &["push", "-f", app.path().to_str().unwrap(), &reference]));
+    let (reference, scratch) = push_app(&registry, "shop:v2");
     let kube = |args: &[&str]| {
         Command::new(kiln_bin())
             .arg("kube")

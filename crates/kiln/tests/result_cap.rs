@@ -11,7 +11,6 @@ mod common;
 
 use common::*;
 
-const POSTGRES: &str = "127.0.0.1:5432";
 const PG_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 /// What every capped query's error says.
 const LIMIT: &str = "result set exceeds the host's 1048576-byte limit for buffered data (--max-buffered-bytes)";
@@ -21,22 +20,7 @@ const PG_BIG: &str = "(SELECT repeat('x', 100000) AS v FROM generate_series(1, 5
 const PG_SMALL: &str = "(SELECT repeat('x', 1000) AS v FROM generate_series(1, 5)) AS small";
 
 fn app(component: &str, source: &str, grants: &str) -> tempfile::TempDir {
-    let manifest = format!(
-        r#"spin_manifest_version = 2
-[application]
-name = "result-cap"
-
-[[trigger.http]]
-route = "/..."
-component = "{component}"
-
-[component.{component}]
-source = "{}"
-{grants}
-"#,
-        guest(source).display()
-    );
-    app_dir(&manifest, &[])
+    app_dir(&one_route_app("result-cap", component, guest(source), grants), &[])
 }
 
 fn up(dir: &tempfile::TempDir) -> Kiln {
@@ -64,9 +48,7 @@ fn encode(text: &str) -> String {
 
 #[test]
 fn postgres_results_past_the_cap_fail_with_the_limit() {
-    if !service_available("PostgreSQL", POSTGRES) {
-        return;
-    }
+    require!(kiln_test_support::POSTGRES);
     let dir = app("rdbms", "spin_rust_rdbms.wasm", r#"allowed_outbound_hosts = ["postgres://127.0.0.1:5432"]"#);
     let kiln = up(&dir);
     rt().block_on(async {
@@ -89,9 +71,7 @@ fn postgres_results_past_the_cap_fail_with_the_limit() {
 
 #[test]
 fn postgres_p3_query_async_is_capped_too() {
-    if !service_available("PostgreSQL", POSTGRES) {
-        return;
-    }
+    require!(kiln_test_support::POSTGRES);
     let dir = app("pg", "spin_rust_p3_pg.wasm", r#"allowed_outbound_hosts = ["postgres://127.0.0.1:5432"]"#);
     let kiln = up(&dir);
     rt().block_on(async {
@@ -137,8 +117,7 @@ fn sqlite_results_past_the_cap_fail_with_the_limit() {
 /// The cap is the flag's: without it (64M by default) the same query works.
 #[test]
 fn the_default_cap_lets_a_few_megabytes_through() {
-    let dir = app("state", "spin_rust_state.wasm", r#"sqlite_databases = ["default"]"#);
-    let kiln = Kiln::up(dir.path(), &[]);
+    let kiln = serve(app("state", "spin_rust_state.wasm", r#"sqlite_databases = ["default"]"#));
     let sql = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 50) \
                SELECT hex(zeroblob(50000)) AS v FROM n";
     rt().block_on(async {

@@ -13,32 +13,19 @@ use common::*;
 const REDIS: &str = "127.0.0.1:6379";
 
 fn manifest(wasm: &Path, extra_component: &str) -> String {
-    format!(
-        r#"spin_manifest_version = 2
-[application]
-name = "state"
-
-[variables]
-greeting = {{ default = "hello" }}
-audience = {{ required = true }}
-token = {{ default = "s3cr3t-token-value", secret = true }}
-
-[[trigger.http]]
-route = "/..."
-component = "state"
-
-[component.state]
-source = "{}"
-key_value_stores = ["default", "extra", "undefined-store"]
-sqlite_databases = ["default", "undefined-db"]
-{extra_component}
-[component.state.variables]
-greeting = "{{{{ greeting }}}}"
-message = "{{{{ greeting }}}}, {{{{ audience }}}}!"
-token = "{{{{ token }}}}"
-"#,
-        wasm.display()
-    )
+    let variables = r#"[variables]
+greeting = { default = "hello" }
+audience = { required = true }
+token = { default = "s3cr3t-token-value", secret = true }"#;
+    let state = format!(
+        "key_value_stores = [\"default\", \"extra\", \"undefined-store\"]\n\
+         sqlite_databases = [\"default\", \"undefined-db\"]\n{extra_component}\n\
+         [component.state.variables]\n\
+         greeting = \"{{{{ greeting }}}}\"\n\
+         message = \"{{{{ greeting }}}}, {{{{ audience }}}}!\"\n\
+         token = \"{{{{ token }}}}\""
+    );
+    Manifest::new("state").raw(variables).http("/...", "state").component("state", wasm, &state).toml()
 }
 
 struct App {
@@ -153,9 +140,7 @@ fn key_value_file_backend_stores_lists_deletes_and_survives_a_restart() {
 
 #[test]
 fn key_value_redis_backend_passes_the_same_tests() {
-    if !service_available("Redis", REDIS) {
-        return;
-    }
+    require!(kiln_test_support::REDIS);
     let prefix = format!("kiln-e2e-{}-", std::process::id());
     let app = App::new(&[(
         "runtime-config.toml",

@@ -10,8 +10,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpStream;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -82,6 +81,12 @@ impl NewApp {
         self.root.path().join("data")
     }
 
+    /// Builds the app and starts `kiln up` on it.
+    fn serve(&self) -> Kiln {
+        self.build();
+        Kiln::up(&self.dir, &[])
+    }
+
     /// `kiln build -f <app>`, which must succeed.
     fn build(&self) {
         let out = self.try_build();
@@ -138,6 +143,13 @@ fn get(kiln: &Kiln, path: &str) -> (u16, String, String) {
     })
 }
 
+/// Asserts that `path` answers 200 with `text/plain` and `body`.
+#[track_caller]
+fn expect_text(kiln: &Kiln, path: &str, body: &str) {
+    let (status, ct, text) = get(kiln, path);
+    assert_eq!((status, ct.as_str(), text.as_str()), (200, "text/plain", body), "{path}");
+}
+
 /// Whether an optional toolchain is here; without it the test skips, except
 /// in CI where it must be.
 fn tool_available(name: &str, probe: &[&str]) -> bool {
@@ -163,21 +175,15 @@ fn http_rust_new_build_up() {
     let manifest = std::fs::read_to_string(app.dir.join("spin.toml")).unwrap();
     assert!(manifest.contains("route = \"/...\""), "{manifest}");
     cache_cargo_target(&app.dir, "http-rust");
-    app.build();
-    let kiln = Kiln::up(&app.dir, &[]);
-    let (status, ct, body) = get(&kiln, "/anything");
-    assert_eq!(
-        (status, ct.as_str(), body.as_str()),
-        (200, "text/plain", "Hello from Kiln!\n")
-    );
+    let kiln = app.serve();
+    expect_text(&kiln, "/anything", "Hello from Kiln!\n");
 }
 
 #[test]
 fn wagi_rust_new_build_up() {
     let app = NewApp::create("wagi-rust", "cgi-app", &["-v", "http-path=/cgi/..."]);
     cache_cargo_target(&app.dir, "wagi-rust");
-    app.build();
-    let kiln = Kiln::up(&app.dir, &[]);
+    let kiln = app.serve();
     let (status, _, body) = get(&kiln, "/cgi/x");
     assert_eq!((status, body.as_str()), (200, "Hello from WAGI!\n"));
     assert_eq!(get(&kiln, "/elsewhere").0, 404);
@@ -196,8 +202,7 @@ fn static_fileserver_new_build_up() {
     std::fs::write(assets.join("css/sub/index.html"), "<p>sub</p>").unwrap();
     std::fs::write(assets.join("data.bin"), [0u8, 1, 2]).unwrap();
     cache_cargo_target(&app.dir.join("fileserver"), "static-fileserver");
-    app.build();
-    let kiln = Kiln::up(&app.dir, &[]);
+    let kiln = app.serve();
 
     let (status, ct, body) = get(&kiln, "/");
     assert_eq!(status, 200);
@@ -234,33 +239,9 @@ fn http_empty_then_add_components() {
     assert!(before.contains("description = \"A shop\""), "{before}");
     assert!(!before.contains("[component"), "{before}");
 
-    let out = kiln_ok(
-        &app.dir,
-        &app.data(),
-        &[
-            "add",
-            "-t",
-            "http-rust",
-            "api",
-            "--accept-defaults",
-            "-v",
-            "http-path=/api/...",
-        ],
-    );
+    let out = kiln_ok(&app.dir, &app.data(), &["add", "-t", "http-rust", "api", "--accept-defaults", "-v", "http-path=/api/..."]);
     assert!(out.contains("Added api"), "{out}");
-    kiln_ok(
-        &app.dir,
-        &app.data(),
-        &[
-            "add",
-            "-t",
-            "wagi-rust",
-            "legacy",
-            "--accept-defaults",
-            "-v",
-            "http-path=/cgi/...",
-        ],
-    );
+    kiln_ok(&app.dir, &app.data(), &["add", "-t", "wagi-rust", "legacy", "--accept-defaults", "-v", "http-path=/cgi/..."]);
     let after = std::fs::read_to_string(app.dir.join("spin.toml")).unwrap();
     assert!(
         after.starts_with(&before),
@@ -278,59 +259,32 @@ fn http_empty_then_add_components() {
     );
 
     // The same id again is refused, and the manifest is left alone.
-    let err = kiln_err(
-        &app.dir,
-        &app.data(),
-        &[
-            "add",
-            "-t",
-            "http-rust",
-            "api",
-            "--accept-defaults",
-            "-o",
-            "api2",
-        ],
-    );
+    let err = kiln_err(&app.dir, &app.data(), &["add", "-t", "http-rust", "api", "--accept-defaults", "-o", "api2"]);
     assert!(err.contains("a component `api` already exists"), "{err}");
     assert_eq!(
         std::fs::read_to_string(app.dir.join("spin.toml")).unwrap(),
         after
     );
     // The empty template has no component to add.
-    let err = kiln_err(
-        &app.dir,
-        &app.data(),
-        &["add", "-t", "http-empty", "nothing", "--accept-defaults"],
-    );
+    let err = kiln_err(&app.dir, &app.data(), &["add", "-t", "http-empty", "nothing", "--accept-defaults"]);
     assert!(err.contains("no component to add"), "{err}");
 
     cache_cargo_target(&app.dir.join("api"), "http-rust");
     cache_cargo_target(&app.dir.join("legacy"), "wagi-rust");
-    app.build();
-    let kiln = Kiln::up(&app.dir, &[]);
+    let kiln = app.serve();
     assert_eq!(get(&kiln, "/api/orders").2, "Hello from Kiln!\n");
     assert_eq!(get(&kiln, "/cgi/run").2, "Hello from WAGI!\n");
 }
 
 /// A raw RESP `PUBLISH` (no Redis client crate needed).
 fn publish(addr: &str, channel: &str, message: &str) {
-    let mut stream = TcpStream::connect(addr).expect("connect to Redis");
-    let args = ["PUBLISH", channel, message];
-    let mut request = format!("*{}\r\n", args.len());
-    for arg in args {
-        request.push_str(&format!("${}\r\n{arg}\r\n", arg.len()));
-    }
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut line = String::new();
-    BufReader::new(stream).read_line(&mut line).unwrap();
+    let line = Resp::connect(addr).command(&["PUBLISH", channel, message]);
     assert!(line.starts_with(':'), "PUBLISH answered {line:?}");
 }
 
 #[test]
 fn redis_rust_new_build_up() {
-    if !service_available("Redis", "127.0.0.1:6379") {
-        return;
-    }
+    require!(kiln_test_support::REDIS);
     let channel = format!("kiln-template-{}-{}", std::process::id(), rand_suffix());
     let chan = format!("redis-channel={channel}");
     let app = NewApp::create(
@@ -341,11 +295,8 @@ fn redis_rust_new_build_up() {
     cache_cargo_target(&app.dir, "redis-rust");
     app.build();
 
-    let mut child = Command::new(kiln_bin())
-        .args(["up", "-f"])
+    let mut child = kiln_command(&["up", "-f"])
         .arg(&app.dir)
-        .env("KILN_LOG", "info")
-        .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -437,13 +388,8 @@ fn http_js_new_build_up() {
     std::fs::create_dir_all(&modules).unwrap();
     std::os::unix::fs::symlink(&modules, app.dir.join("node_modules"))
         .expect("symlink node_modules");
-    app.build();
-    let kiln = Kiln::up(&app.dir, &[]);
-    let (status, ct, body) = get(&kiln, "/js");
-    assert_eq!(
-        (status, ct.as_str(), body.as_str()),
-        (200, "text/plain", "Hello from JavaScript!\n")
-    );
+    let kiln = app.serve();
+    expect_text(&kiln, "/js", "Hello from JavaScript!\n");
 }
 
 #[test]
@@ -479,11 +425,7 @@ fn templates_list_install_and_use() {
         "# {{greeting}} from {{project-name | pascal_case}}\n",
     )
     .unwrap();
-    let out = kiln_ok(
-        root.path(),
-        &data,
-        &["templates", "install", "--dir", "mine"],
-    );
+    let out = kiln_ok(root.path(), &data, &["templates", "install", "--dir", "mine"]);
     assert!(out.contains("Installed mine"), "{out}");
     assert!(data
         .join("templates/mine/metadata/spin-template.toml")
@@ -495,52 +437,20 @@ fn templates_list_install_and_use() {
         "{list}"
     );
 
-    kiln_ok(
-        root.path(),
-        &data,
-        &[
-            "new",
-            "-t",
-            "mine",
-            "my-app",
-            "--accept-defaults",
-            "--no-vcs",
-            "-v",
-            "greeting=hello",
-        ],
-    );
+    kiln_ok(root.path(), &data, &["new", "-t", "mine", "my-app", "--accept-defaults", "--no-vcs", "-v", "greeting=hello"]);
     assert_eq!(
         std::fs::read_to_string(root.path().join("my-app/spin.toml")).unwrap(),
         "# hello from MyApp\n"
     );
 
-    let err = kiln_err(
-        root.path(),
-        &data,
-        &["templates", "install", "--dir", "mine"],
-    );
+    let err = kiln_err(root.path(), &data, &["templates", "install", "--dir", "mine"]);
     assert!(
         err.contains("already installed") && err.contains("--upgrade"),
         "{err}"
     );
     std::fs::write(src.join("content/spin.toml"), "# v2\n").unwrap();
-    kiln_ok(
-        root.path(),
-        &data,
-        &["templates", "install", "--dir", "mine", "--upgrade"],
-    );
-    kiln_ok(
-        root.path(),
-        &data,
-        &[
-            "new",
-            "-t",
-            "mine",
-            "second",
-            "--accept-defaults",
-            "--no-vcs",
-        ],
-    );
+    kiln_ok(root.path(), &data, &["templates", "install", "--dir", "mine", "--upgrade"]);
+    kiln_ok(root.path(), &data, &["new", "-t", "mine", "second", "--accept-defaults", "--no-vcs"]);
     assert_eq!(
         std::fs::read_to_string(root.path().join("second/spin.toml")).unwrap(),
         "# v2\n"
@@ -548,11 +458,7 @@ fn templates_list_install_and_use() {
 
     // A broken template is refused with the file named, and not installed.
     std::fs::write(src.join("content/broken.txt"), "{% if %}").unwrap();
-    let err = kiln_err(
-        root.path(),
-        &data,
-        &["templates", "install", "--dir", "mine", "--upgrade"],
-    );
+    let err = kiln_err(root.path(), &data, &["templates", "install", "--dir", "mine", "--upgrade"]);
     assert!(err.contains("broken.txt"), "{err}");
 }
 
@@ -560,96 +466,41 @@ fn templates_list_install_and_use() {
 fn new_reports_bad_input_clearly() {
     let root = tempfile::tempdir().unwrap();
     let data = root.path().join("data");
-    let err = kiln_err(
-        root.path(),
-        &data,
-        &["new", "-t", "http-cobol", "x", "--accept-defaults"],
-    );
-    assert!(
-        err.contains("no template `http-cobol`")
-            && err.contains("http-rust")
-            && err.contains("static-fileserver"),
-        "{err}"
-    );
-
-    let err = kiln_err(
-        root.path(),
-        &data,
-        &["new", "-t", "http-rust", "--accept-defaults"],
-    );
-    assert!(err.contains("NAME"), "{err}");
-
-    let err = kiln_err(
-        root.path(),
-        &data,
-        &[
-            "new",
-            "-t",
-            "http-rust",
-            "x",
-            "--accept-defaults",
-            "-v",
-            "http-path=nope",
-        ],
-    );
-    assert!(
-        err.contains("http-path") && err.contains("does not match"),
-        "{err}"
-    );
-    assert!(
-        !root.path().join("x").exists(),
-        "nothing is written on bad input"
-    );
-
-    let err = kiln_err(
-        root.path(),
-        &data,
-        &["new", "-t", "http-rust", "9lives", "--accept-defaults"],
-    );
-    assert!(err.contains("must start with a letter"), "{err}");
+    let cases: [(&str, &[&str], &[&str]); 4] = [
+        (
+            "unknown template",
+            &["new", "-t", "http-cobol", "x", "--accept-defaults"],
+            &["no template `http-cobol`", "http-rust", "static-fileserver"],
+        ),
+        ("no name", &["new", "-t", "http-rust", "--accept-defaults"], &["NAME"]),
+        (
+            "bad value",
+            &["new", "-t", "http-rust", "x", "--accept-defaults", "-v", "http-path=nope"],
+            &["http-path", "does not match"],
+        ),
+        ("bad name", &["new", "-t", "http-rust", "9lives", "--accept-defaults"], &["must start with a letter"]),
+    ];
+    for (case, args, expected) in cases {
+        let err = kiln_err(root.path(), &data, args);
+        assert!(expected.iter().all(|e| err.contains(e)), "{case}: {err}");
+        assert!(!root.path().join("x").exists(), "{case}: nothing is written on bad input");
+    }
 
     std::fs::create_dir_all(root.path().join("taken")).unwrap();
     std::fs::write(root.path().join("taken/keep.txt"), "mine").unwrap();
-    let err = kiln_err(
-        root.path(),
-        &data,
-        &[
-            "new",
-            "-t",
-            "http-rust",
-            "taken",
-            "--accept-defaults",
-            "--no-vcs",
-        ],
-    );
+    let err = kiln_err(root.path(), &data, &["new", "-t", "http-rust", "taken", "--accept-defaults", "--no-vcs"]);
     assert!(
         err.contains("not empty") && err.contains("--allow-overwrite"),
         "{err}"
     );
-    kiln_ok(
-        root.path(),
-        &data,
-        &[
-            "new",
-            "-t",
-            "http-rust",
-            "taken",
-            "--accept-defaults",
-            "--no-vcs",
-            "--allow-overwrite",
-        ],
-    );
+    kiln_ok(root.path(), &data, &["new", "-t", "http-rust", "taken", "--accept-defaults", "--no-vcs", "--allow-overwrite"]);
     assert_eq!(
         std::fs::read_to_string(root.path().join("taken/keep.txt")).unwrap(),
         "mine"
     );
     assert!(root.path().join("taken/spin.toml").is_file());
 
-    let err = kiln_err(
-        root.path(),
-        &data,
-        &["add", "-t", "http-rust", "api", "--accept-defaults"],
-    );
+    let err = kiln_err(root.path(), &data, &["add", "-t", "http-rust", "api", "--accept-defaults"]);
     assert!(err.contains("no application manifest"), "{err}");
 }
 
@@ -667,19 +518,7 @@ fn values_file_init_and_git() {
         "http-path = \"/from-toml/...\"\n",
     )
     .unwrap();
-    kiln_ok(
-        root.path(),
-        &data,
-        &[
-            "new",
-            "-t",
-            "http-rust",
-            "a",
-            "--no-vcs",
-            "--values-file",
-            "values.json",
-        ],
-    );
+    kiln_ok(root.path(), &data, &["new", "-t", "http-rust", "a", "--no-vcs", "--values-file", "values.json"]);
     let manifest = std::fs::read_to_string(root.path().join("a/spin.toml")).unwrap();
     assert!(
         manifest.contains("route = \"/from-json/...\"")
@@ -687,21 +526,7 @@ fn values_file_init_and_git() {
         "{manifest}"
     );
     // -v wins over the file.
-    kiln_ok(
-        root.path(),
-        &data,
-        &[
-            "new",
-            "-t",
-            "http-rust",
-            "b",
-            "--no-vcs",
-            "--values-file",
-            "values.toml",
-            "-v",
-            "http-path=/cli/...",
-        ],
-    );
+    kiln_ok(root.path(), &data, &["new", "-t", "http-rust", "b", "--no-vcs", "--values-file", "values.toml", "-v", "http-path=/cli/..."]);
     assert!(std::fs::read_to_string(root.path().join("b/spin.toml"))
         .unwrap()
         .contains("route = \"/cli/...\""));
@@ -711,33 +536,11 @@ fn values_file_init_and_git() {
     let here = root.path().join("my-project");
     std::fs::create_dir_all(&here).unwrap();
     std::fs::write(here.join("notes.txt"), "keep").unwrap();
-    kiln_ok(
-        &here,
-        &data,
-        &[
-            "new",
-            "-t",
-            "http-empty",
-            "--init",
-            "--accept-defaults",
-            "--no-vcs",
-        ],
-    );
+    kiln_ok(&here, &data, &["new", "-t", "http-empty", "--init", "--accept-defaults", "--no-vcs"]);
     assert!(std::fs::read_to_string(here.join("spin.toml"))
         .unwrap()
         .contains("name = \"my-project\""));
-    let err = kiln_err(
-        &here,
-        &data,
-        &[
-            "new",
-            "-t",
-            "http-empty",
-            "--init",
-            "--accept-defaults",
-            "--no-vcs",
-        ],
-    );
+    let err = kiln_err(&here, &data, &["new", "-t", "http-empty", "--init", "--accept-defaults", "--no-vcs"]);
     assert!(
         err.contains("spin.toml") && err.contains("already exists"),
         "{err}"
@@ -748,11 +551,7 @@ fn values_file_init_and_git() {
         .output()
         .is_ok_and(|o| o.status.success())
     {
-        kiln_ok(
-            root.path(),
-            &data,
-            &["new", "-t", "http-rust", "with-git", "--accept-defaults"],
-        );
+        kiln_ok(root.path(), &data, &["new", "-t", "http-rust", "with-git", "--accept-defaults"]);
         assert!(root.path().join("with-git/.git").is_dir(), "git init");
         let ignore = std::fs::read_to_string(root.path().join("with-git/.gitignore")).unwrap();
         assert!(ignore.contains("target/"), "{ignore}");

@@ -6,34 +6,19 @@ mod common;
 use common::*;
 
 fn wagi_manifest(wasm: &std::path::Path, route: &str, extra: &str) -> String {
-    format!(
-        r#"spin_manifest_version = 2
-
-[application]
-name = "wagi-app"
-
-[[trigger.http]]
-route = "{route}"
-component = "cgi"
-executor = {{ type = "wagi"{extra} }}
-
-[[trigger.http]]
-route = "/hello"
-static_response = {{ body = "hi" }}
-
-[component.cgi]
-source = "{}"
-environment = {{ FROM_MANIFEST = "yes" }}
-"#,
-        wasm.display()
-    )
+    Manifest::new("wagi-app")
+        .raw(&format!(
+            "[[trigger.http]]\nroute = \"{route}\"\ncomponent = \"cgi\"\nexecutor = {{ type = \"wagi\"{extra} }}"
+        ))
+        .raw("[[trigger.http]]\nroute = \"/hello\"\nstatic_response = { body = \"hi\" }")
+        .component("cgi", wasm, r#"environment = { FROM_MANIFEST = "yes" }"#)
+        .toml()
 }
 
 #[test]
 fn wagi_module_gets_cgi_environment_args_and_stdin() {
     let wasm = guest("wagi_rust.wasm");
-    let dir = app_dir(&wagi_manifest(&wasm, "/cgi/...", ""), &[]);
-    let kiln = Kiln::up(dir.path(), &[]);
+    let kiln = serve(app_dir(&wagi_manifest(&wasm, "/cgi/...", ""), &[]));
     let rt = rt();
     let body = rt.block_on(async {
         let resp = client()
@@ -69,8 +54,7 @@ fn wagi_module_gets_cgi_environment_args_and_stdin() {
 #[test]
 fn wagi_status_location_and_malformed_output() {
     let wasm = guest("wagi_rust.wasm");
-    let dir = app_dir(&wagi_manifest(&wasm, "/...", ""), &[]);
-    let kiln = Kiln::up(dir.path(), &[]);
+    let kiln = serve(app_dir(&wagi_manifest(&wasm, "/...", ""), &[]));
     let client = reqwest::Client::builder()
         .no_proxy()
         .redirect(reqwest::redirect::Policy::none())
@@ -121,29 +105,19 @@ fn trapping_wagi_module_answers_500_and_server_keeps_serving() {
 
 #[test]
 fn broken_manifest_names_file_line_and_field() {
-    let dir = app_dir(
-        "spin_manifest_version = 2\n\n[application]\nname = \"x\"\n\n[component.a]\nsorce = \"a.wasm\"\n",
-        &[],
-    );
-    let stderr = up_fails(dir.path());
-    assert!(stderr.contains("spin.toml"), "{stderr}");
-    assert!(stderr.contains(":7:"), "line 7: {stderr}");
-    assert!(stderr.contains("sorce"), "{stderr}");
+    let manifest = "spin_manifest_version = 2\n\n[application]\nname = \"x\"\n\n[component.a]\nsorce = \"a.wasm\"\n";
+    // `:7:` is the line.
+    assert_contains_all(&startup_error(manifest, &[]), &["spin.toml", ":7:", "sorce"]);
 }
 
 #[test]
 fn missing_wasm_names_the_path() {
-    let dir = app_dir(
-        "spin_manifest_version = 2\n[application]\nname = \"x\"\n[[trigger.http]]\nroute = \"/\"\ncomponent = \"a\"\n[component.a]\nsource = \"nope/missing.wasm\"\n",
-        &[],
-    );
-    let stderr = up_fails(dir.path());
-    assert!(stderr.contains("nope/missing.wasm"), "{stderr}");
-    assert!(stderr.contains("`a`"), "{stderr}");
+    let manifest = Manifest::new("x").http("/", "a").component("a", "nope/missing.wasm", "").toml();
+    assert_contains_all(&startup_error(&manifest, &[]), &["nope/missing.wasm", "`a`"]);
 }
 
 fn manifest_for(source: &str) -> String {
-    format!("spin_manifest_version = 2\n[application]\nname = \"x\"\n[[trigger.http]]\nroute = \"/...\"\ncomponent = \"bad\"\n[component.bad]\nsource = \"{source}\"\n")
+    one_route_app("x", "bad", source, "")
 }
 
 #[test]
@@ -169,12 +143,9 @@ fn component_without_http_export_is_refused_with_its_exports() {
             (func $f (canon lift (core func $i "f"))) (export "other-thing" (func $f)))"#,
     )
     .unwrap();
-    let dir = app_dir(&manifest_for("c.wasm"), &[("c.wasm", &component)]);
-    let stderr = up_fails(dir.path());
-    assert!(stderr.contains("component `bad`"), "{stderr}");
-    assert!(stderr.contains("wasi:http/incoming-handler@0.2.x"), "{stderr}");
-    assert!(stderr.contains("fermyon:spin/inbound-http"), "{stderr}");
-    assert!(stderr.contains("it exports: other-thing"), "{stderr}");
+    let stderr = startup_error(&manifest_for("c.wasm"), &[("c.wasm", &component)]);
+    let expected = ["component `bad`", "wasi:http/incoming-handler@0.2.x", "fermyon:spin/inbound-http", "it exports: other-thing"];
+    assert_contains_all(&stderr, &expected);
 }
 
 #[test]
@@ -192,30 +163,20 @@ fn sigterm_drains_and_exits_zero() {
 
 #[test]
 fn version_1_manifest_is_served_with_its_base_path() {
-    let manifest = format!(
-        r#"spin_manifest_version = "1"
-name = "v1app"
-version = "1.0.0"
-trigger = {{ type = "http", base = "/base" }}
-
-[[component]]
-id = "hello"
-source = "{}"
-[component.trigger]
-route = "/hello/..."
-
-[[component]]
-id = "cgi"
-source = "{}"
-[component.trigger]
-route = "/cgi"
-executor = {{ type = "wagi" }}
-"#,
-        guest("spin_rust_http_wasip2.wasm").display(),
-        guest("wagi_rust.wasm").display()
+    let mut manifest = String::from(
+        "spin_manifest_version = \"1\"\nname = \"v1app\"\nversion = \"1.0.0\"\n\
+         trigger = { type = \"http\", base = \"/base\" }\n",
     );
-    let dir = app_dir(&manifest, &[]);
-    let kiln = Kiln::up(dir.path(), &[]);
+    let components = [
+        ("hello", "spin_rust_http_wasip2.wasm", "route = \"/hello/...\""),
+        ("cgi", "wagi_rust.wasm", "route = \"/cgi\"\nexecutor = { type = \"wagi\" }"),
+    ];
+    for (id, wasm, trigger) in components {
+        let source = guest(wasm);
+        let source = source.display();
+        manifest.push_str(&format!("\n[[component]]\nid = \"{id}\"\nsource = \"{source}\"\n[component.trigger]\n{trigger}\n"));
+    }
+    let kiln = serve(app_dir(&manifest, &[]));
     rt().block_on(async {
         let body = client().get(kiln.url("/base/cgi")).send().await.unwrap().text().await.unwrap();
         assert!(body.lines().any(|l| l == "SCRIPT_NAME=/base/cgi"), "{body}");

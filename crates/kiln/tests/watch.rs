@@ -3,9 +3,8 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -23,30 +22,12 @@ struct Watch {
 
 impl Watch {
     fn start(dir: &Path, extra: &[&str]) -> Watch {
-        let mut child = Command::new(kiln_bin())
-            .args(["watch", "-f", dir.to_str().unwrap(), "-d", "100"])
-            .args(extra)
-            .args(["--", "--listen", "127.0.0.1:0"])
-            .env("KILN_LOG", "info")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn kiln watch");
+        let mut command = kiln_command(&["watch", "-f", dir.to_str().unwrap(), "-d", "100"]);
+        let mut child = spawn_piped(command.args(extra).args(["--", "--listen", "127.0.0.1:0"]));
         let stdout = Arc::new(Mutex::new(String::new()));
         let stderr = Arc::new(Mutex::new(String::new()));
-        for (pipe, buf) in [
-            (Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>, stdout.clone()),
-            (Box::new(child.stderr.take().unwrap()), stderr.clone()),
-        ] {
-            std::thread::spawn(move || {
-                for line in BufReader::new(pipe).lines().map_while(Result::ok) {
-                    let mut buf = buf.lock().unwrap();
-                    buf.push_str(&line);
-                    buf.push('\n');
-                }
-            });
-        }
+        collect_lines(child.stdout.take().unwrap(), stdout.clone());
+        collect_lines(child.stderr.take().unwrap(), stderr.clone());
         Watch { child, stdout, stderr }
     }
 
@@ -122,23 +103,15 @@ impl Drop for Watch {
 
 fn manifest(greeting: &str) -> String {
     let guest = guest("spin_rust_http_wasip2.wasm");
-    format!(
-        r#"spin_manifest_version = 2
-[application]
-name = "watched"
-[[trigger.http]]
-route = "/..."
-component = "web"
-[component.web]
-source = "app.wasm"
-files = [{{ source = "data", destination = "/data" }}]
-environment = {{ GREETING = "{greeting}" }}
-[component.web.build]
-command = "mkdir -p data && cp greeting.src data/greeting.txt && cp '{}' app.wasm"
-watch = ["greeting.src"]
-"#,
+    let lines = format!(
+        "files = [{{ source = \"data\", destination = \"/data\" }}]\n\
+         environment = {{ GREETING = \"{greeting}\" }}\n\
+         [component.web.build]\n\
+         command = \"mkdir -p data && cp greeting.src data/greeting.txt && cp '{}' app.wasm\"\n\
+         watch = [\"greeting.src\"]",
         guest.display()
-    )
+    );
+    one_route_app("watched", "web", "app.wasm", &lines)
 }
 
 #[test]
@@ -194,21 +167,11 @@ fn watch_skip_build_restarts_on_mounted_file_change_without_building() {
 
 #[test]
 fn watch_survives_a_failing_build_and_serves_once_fixed() {
-    let manifest = format!(
-        r#"spin_manifest_version = 2
-[application]
-name = "fixme"
-[[trigger.http]]
-route = "/..."
-component = "web"
-[component.web]
-source = "app.wasm"
-[component.web.build]
-command = "test -f fixed && cp '{}' app.wasm"
-watch = ["fixed"]
-"#,
+    let build = format!(
+        "[component.web.build]\ncommand = \"test -f fixed && cp '{}' app.wasm\"\nwatch = [\"fixed\"]",
         guest("spin_rust_http_wasip2.wasm").display()
     );
+    let manifest = one_route_app("fixme", "web", "app.wasm", &build);
     let dir = app_dir(&manifest, &[]);
     let mut watch = Watch::start(dir.path(), &[]);
     let deadline = Instant::now() + DEADLINE;

@@ -15,6 +15,18 @@ fn parse_err(text: &str) -> ManifestError {
     }
 }
 
+/// Parses `text`, which must fail naming `field` (and `line`, when given)
+/// with a message containing `fragment`.
+#[track_caller]
+fn expect_error(text: &str, field: &str, line: Option<usize>, fragment: &str) {
+    let e = parse_err(text);
+    assert_eq!(e.field(), Some(field), "{e}");
+    if line.is_some() {
+        assert_eq!(e.line(), line, "{e}");
+    }
+    assert!(e.message().contains(fragment), "{field}: {e}");
+}
+
 /// A minimal v2 manifest followed by `extra`.
 fn v2(extra: &str) -> String {
     format!("spin_manifest_version = 2\n[application]\nname = \"app\"\n{extra}")
@@ -445,40 +457,15 @@ cron_expression = "1/2 * * * * *"
 
 #[test]
 fn v1_errors_are_located() {
-    let e = parse_err(
-        "spin_manifest_version = \"1\"\nname = \"a\"\ntrigger = { type = \"http\" }\n[[component]]\nid = \"a\"\nsource = \"a.wasm\"\nallowed_hosts = []\n",
-    );
-    assert_eq!(e.field(), Some("component[0].allowed_hosts"));
-    assert_eq!(e.line(), Some(7));
-    assert!(e.message().contains("unknown field `allowed_hosts`"), "{e}");
+    expect_error("spin_manifest_version = \"1\"\nname = \"a\"\ntrigger = { type = \"http\" }\n[[component]]\nid = \"a\"\nsource = \"a.wasm\"\nallowed_hosts = []\n", "component[0].allowed_hosts", Some(7), "unknown field `allowed_hosts`");
 
-    let e = parse_err(
-        "spin_manifest_version = \"1\"\nname = \"a\"\ntrigger = { type = \"http\" }\n[[component]]\nid = \"a\"\nsource = \"a.wasm\"\n[component.trigger]\nrout = \"/\"\n",
-    );
-    assert_eq!(e.field(), Some("component[0].trigger.rout"));
-    assert_eq!(e.line(), Some(8));
-    assert!(e.message().contains("unknown field `rout`"), "{e}");
+    expect_error("spin_manifest_version = \"1\"\nname = \"a\"\ntrigger = { type = \"http\" }\n[[component]]\nid = \"a\"\nsource = \"a.wasm\"\n[component.trigger]\nrout = \"/\"\n", "component[0].trigger.rout", Some(8), "unknown field `rout`");
 
-    let e = parse_err(
-        "spin_manifest_version = \"1\"\nname = \"a\"\ntrigger = { type = \"http\", base = \"/\" }\n[[component]]\nid = \"a\"\nsource = \"a.wasm\"\n[component.trigger]\nroute = \"/.well-known/spin/x\"\n",
-    );
-    assert_eq!(e.field(), Some("component[0].trigger.route"));
-    assert_eq!(e.line(), Some(8));
-    assert!(e.message().contains("reserved"), "{e}");
+    expect_error("spin_manifest_version = \"1\"\nname = \"a\"\ntrigger = { type = \"http\", base = \"/\" }\n[[component]]\nid = \"a\"\nsource = \"a.wasm\"\n[component.trigger]\nroute = \"/.well-known/spin/x\"\n", "component[0].trigger.route", Some(8), "reserved");
 
-    let e = parse_err(
-        "spin_manifest_version = \"1\"\nname = \"a\"\ntrigger = { type = \"http\" }\n[[component]]\nid = \"a\"\nsource = \"a.wasm\"\n[[component]]\nid = \"a\"\nsource = \"b.wasm\"\n",
-    );
-    assert_eq!(e.field(), Some("component[1].id"));
-    assert_eq!(e.line(), Some(8));
-    assert!(e.message().contains("duplicate component id `a`"), "{e}");
+    expect_error("spin_manifest_version = \"1\"\nname = \"a\"\ntrigger = { type = \"http\" }\n[[component]]\nid = \"a\"\nsource = \"a.wasm\"\n[[component]]\nid = \"a\"\nsource = \"b.wasm\"\n", "component[1].id", Some(8), "duplicate component id `a`");
 
-    let e = parse_err(
-        "spin_manifest_version = \"1\"\nname = \"a\"\ntrigger = { type = \"http\" }\n[[component]]\nid = \"a\"\nsource = \"a.wasm\"\n[component.trigger]\nroute = \"/\"\nexecutor = { type = \"fast\" }\n",
-    );
-    assert_eq!(e.field(), Some("component[0].trigger.executor"));
-    assert_eq!(e.line(), Some(9));
-    assert!(e.message().contains("unknown executor type `fast`"), "{e}");
+    expect_error("spin_manifest_version = \"1\"\nname = \"a\"\ntrigger = { type = \"http\" }\n[[component]]\nid = \"a\"\nsource = \"a.wasm\"\n[component.trigger]\nroute = \"/\"\nexecutor = { type = \"fast\" }\n", "component[0].trigger.executor", Some(9), "unknown executor type `fast`");
 }
 
 #[test]
@@ -535,83 +522,40 @@ fn missing_component_reference() {
     );
     assert!(e.message().contains("`hello`"), "{e}");
 
-    let e = parse_err(&v2(
-        "[[trigger.redis]]\nid = \"sub\"\nchannel = \"c\"\ncomponent = \"nope\"\n",
-    ));
-    assert_eq!(e.field(), Some("trigger.redis[0].component"));
-    assert!(
-        e.message().contains("trigger `sub` uses component `nope`"),
-        "{e}"
-    );
+    expect_error(&v2("[[trigger.redis]]\nid = \"sub\"\nchannel = \"c\"\ncomponent = \"nope\"\n"), "trigger.redis[0].component", None, "trigger `sub` uses component `nope`");
 }
 
 #[test]
 fn bad_and_reserved_routes() {
-    let e = parse_err(&v2("[component.a]\nsource = \"a.wasm\"\n[[trigger.http]]\nroute = \"hello\"\ncomponent = \"a\"\n"));
-    assert_eq!(e.field(), Some("trigger.http[0].route"));
-    assert_eq!(e.line(), Some(7));
-    assert!(e.message().contains("must start with `/`"), "{e}");
+    expect_error(&v2("[component.a]\nsource = \"a.wasm\"\n[[trigger.http]]\nroute = \"hello\"\ncomponent = \"a\"\n"), "trigger.http[0].route", Some(7), "must start with `/`");
 
     let e = parse_err(&v2("[component.a]\nsource = \"a.wasm\"\n[[trigger.http]]\nroute = \"/a/.../b\"\ncomponent = \"a\"\n"));
     assert!(e.message().contains("last segment"), "{e}");
 
-    let e = parse_err(&v2(
-        "[component.a]\nsource = \"a.wasm\"\n[[trigger.http]]\nroute = \"/.well-known/spin/health\"\ncomponent = \"a\"\n",
-    ));
-    assert_eq!(e.field(), Some("trigger.http[0].route"));
-    assert_eq!(e.line(), Some(7));
-    assert!(e.message().contains("reserved"), "{e}");
+    expect_error(&v2("[component.a]\nsource = \"a.wasm\"\n[[trigger.http]]\nroute = \"/.well-known/spin/health\"\ncomponent = \"a\"\n"), "trigger.http[0].route", Some(7), "reserved");
 }
 
 #[test]
 fn bad_ids_are_rejected() {
-    let e = parse_err(&v2("[component.Hello]\nsource = \"a.wasm\"\n"));
-    assert_eq!(e.field(), Some("component.Hello"));
-    assert_eq!(e.line(), Some(4));
-    assert!(e.message().contains("invalid id `Hello`"), "{e}");
+    expect_error(&v2("[component.Hello]\nsource = \"a.wasm\"\n"), "component.Hello", Some(4), "invalid id `Hello`");
 
-    let e = parse_err(&v2("[component.a]\nsource = \"a.wasm\"\n[[trigger.http]]\nid = \"1st\"\nroute = \"/\"\ncomponent = \"a\"\n"));
-    assert_eq!(e.field(), Some("trigger.http[0].id"));
-    assert!(e.message().contains("invalid id `1st`"), "{e}");
+    expect_error(&v2("[component.a]\nsource = \"a.wasm\"\n[[trigger.http]]\nid = \"1st\"\nroute = \"/\"\ncomponent = \"a\"\n"), "trigger.http[0].id", None, "invalid id `1st`");
 
-    let e = parse_err(&v2(
-        "[component.a]\nsource = \"a.wasm\"\n[[trigger.http]]\nid = \"t\"\nroute = \"/\"\ncomponent = \"a\"\n[[trigger.redis]]\nid = \"t\"\nchannel = \"c\"\ncomponent = \"a\"\n",
-    ));
-    assert_eq!(e.field(), Some("trigger.redis[0].id"));
-    assert_eq!(e.line(), Some(11));
-    assert!(e.message().contains("duplicate trigger id `t`"), "{e}");
+    expect_error(&v2("[component.a]\nsource = \"a.wasm\"\n[[trigger.http]]\nid = \"t\"\nroute = \"/\"\ncomponent = \"a\"\n[[trigger.redis]]\nid = \"t\"\nchannel = \"c\"\ncomponent = \"a\"\n"), "trigger.redis[0].id", Some(11), "duplicate trigger id `t`");
 }
 
 #[test]
 fn variable_rules() {
-    let e = parse_err(&v2("[variables]\nApiKey = { default = \"x\" }\n"));
-    assert_eq!(e.field(), Some("variables.ApiKey"));
-    assert_eq!(e.line(), Some(5));
-    assert!(
-        e.message().contains("invalid variable name `ApiKey`"),
-        "{e}"
-    );
+    expect_error(&v2("[variables]\nApiKey = { default = \"x\" }\n"), "variables.ApiKey", Some(5), "invalid variable name `ApiKey`");
 
-    let e = parse_err(&v2(
-        "[variables]\nkey = { default = \"x\", required = true }\n",
-    ));
-    assert_eq!(e.field(), Some("variables.key"));
-    assert_eq!(e.line(), Some(5));
-    assert!(
-        e.message().contains("both `default` and `required = true`"),
-        "{e}"
-    );
+    expect_error(&v2("[variables]\nkey = { default = \"x\", required = true }\n"), "variables.key", Some(5), "both `default` and `required = true`");
 
     let e = parse_err(&v2(
         "[variables]\nkey = { default = \"x\", secrett = true }\n",
     ));
     assert_eq!(e.field(), Some("variables.key.secrett"));
 
-    let e = parse_err(&v2(
-        "[component.a]\nsource = \"a.wasm\"\nvariables = { Bad = \"x\" }\n",
-    ));
-    assert_eq!(e.field(), Some("component.a.variables.Bad"));
-    assert!(e.message().contains("invalid variable name `Bad`"), "{e}");
+    expect_error(&v2("[component.a]\nsource = \"a.wasm\"\nvariables = { Bad = \"x\" }\n"), "component.a.variables.Bad", None, "invalid variable name `Bad`");
 
     let e = parse_err(&v2(
         "[variables]\nknown = { default = \"x\" }\n[component.a]\nsource = \"a.wasm\"\n[component.a.variables]\nv = \"{{ known }}/{{ unknown }}\"\n",
@@ -624,11 +568,7 @@ fn variable_rules() {
         "{e}"
     );
 
-    let e = parse_err(&v2(
-        "[component.a]\nsource = \"a.wasm\"\nvariables = { v = \"{{ open\" }\n",
-    ));
-    assert_eq!(e.field(), Some("component.a.variables.v"));
-    assert!(e.message().contains("unclosed"), "{e}");
+    expect_error(&v2("[component.a]\nsource = \"a.wasm\"\nvariables = { v = \"{{ open\" }\n"), "component.a.variables.v", None, "unclosed");
 }
 
 #[test]
@@ -677,11 +617,7 @@ fn allowed_http_hosts_are_mapped_in_v2() {
             "*://*:*"
         ]
     );
-    let e = parse_err(&v2(
-        "[component.a]\nsource = \"a.wasm\"\nallowed_http_hosts = [\"example.com/path\"]\n",
-    ));
-    assert_eq!(e.field(), Some("component.a.allowed_http_hosts[0]"));
-    assert!(e.message().contains("path"), "{e}");
+    expect_error(&v2("[component.a]\nsource = \"a.wasm\"\nallowed_http_hosts = [\"example.com/path\"]\n"), "component.a.allowed_http_hosts[0]", None, "path");
 }
 
 #[test]
@@ -767,22 +703,9 @@ fn static_response_trigger() {
     let s = m.http_triggers[1].static_response.as_ref().unwrap();
     assert_eq!((s.status_code, s.body.as_deref()), (200, Some("hi")));
 
-    let e = parse_err(&v2(
-        "[[trigger.http]]\nroute = \"/\"\nstatic_response = { status_code = 42 }\n",
-    ));
-    assert_eq!(e.field(), Some("trigger.http[0].static_response"));
-    assert!(e.message().contains("42"), "{e}");
+    expect_error(&v2("[[trigger.http]]\nroute = \"/\"\nstatic_response = { status_code = 42 }\n"), "trigger.http[0].static_response", None, "42");
 
-    let e = parse_err(&v2(
-        "[component.a]\nsource = \"a.wasm\"\n[[trigger.http]]\nroute = \"/\"\ncomponent = \"a\"\nstatic_response = { body = \"x\" }\n",
-    ));
-    assert_eq!(e.field(), Some("trigger.http[0]"));
-    assert_eq!(e.line(), Some(6));
-    assert!(
-        e.message()
-            .contains("both `component` and `static_response`"),
-        "{e}"
-    );
+    expect_error(&v2("[component.a]\nsource = \"a.wasm\"\n[[trigger.http]]\nroute = \"/\"\ncomponent = \"a\"\nstatic_response = { body = \"x\" }\n"), "trigger.http[0]", Some(6), "both `component` and `static_response`");
 
     let e = parse_err(&v2("[[trigger.http]]\nroute = \"/\"\n"));
     assert!(e.message().contains("needs `component`"), "{e}");
@@ -793,19 +716,12 @@ fn private_route() {
     let m = parse(&v2("[component.a]\nsource = \"a.wasm\"\n[[trigger.http]]\nroute = { private = true }\ncomponent = \"a\"\n"));
     assert_eq!(m.http_triggers[0].route, HttpRoute::Private);
 
-    let e = parse_err(&v2("[component.a]\nsource = \"a.wasm\"\n[[trigger.http]]\nroute = { private = false }\ncomponent = \"a\"\n"));
-    assert_eq!(e.field(), Some("trigger.http[0].route"));
-    assert!(e.message().contains("private = false"), "{e}");
+    expect_error(&v2("[component.a]\nsource = \"a.wasm\"\n[[trigger.http]]\nroute = { private = false }\ncomponent = \"a\"\n"), "trigger.http[0].route", None, "private = false");
 }
 
 #[test]
 fn sources_and_dependencies_are_checked() {
-    let e = parse_err(&v2(
-        "[component.a]\nsource = { url = \"https://x/a.wasm\", digest = \"sha256:abc\" }\n",
-    ));
-    assert_eq!(e.field(), Some("component.a.source"));
-    assert_eq!(e.line(), Some(5));
-    assert!(e.message().contains("64 hex digits"), "{e}");
+    expect_error(&v2("[component.a]\nsource = { url = \"https://x/a.wasm\", digest = \"sha256:abc\" }\n"), "component.a.source", Some(5), "64 hex digits");
 
     let e = parse_err(&v2(
         "[component.a]\nsource = { url = \"https://x/a.wasm\" }\n",
@@ -815,21 +731,11 @@ fn sources_and_dependencies_are_checked() {
     let e = parse_err(&v2("[component.a]\nsource = { package = \"a:b\" }\n"));
     assert!(e.message().contains("invalid source table"), "{e}");
 
-    let e = parse_err(&v2(
-        "[component.a]\nsource = \"a.wasm\"\ndependencies = { \"nocolon\" = \"1.0\" }\n",
-    ));
-    assert_eq!(e.field(), Some("component.a.dependencies.nocolon"));
-    assert!(e.message().contains("invalid dependency name"), "{e}");
+    expect_error(&v2("[component.a]\nsource = \"a.wasm\"\ndependencies = { \"nocolon\" = \"1.0\" }\n"), "component.a.dependencies.nocolon", None, "invalid dependency name");
 
-    let e = parse_err(&v2("[component.a]\nsource = \"a.wasm\"\ndependencies = { \"x:y\" = { component = \"ghost\" } }\n"));
-    assert_eq!(e.field(), Some("component.a.dependencies.x:y"));
-    assert!(e.message().contains("`ghost`, which is not defined"), "{e}");
+    expect_error(&v2("[component.a]\nsource = \"a.wasm\"\ndependencies = { \"x:y\" = { component = \"ghost\" } }\n"), "component.a.dependencies.x:y", None, "`ghost`, which is not defined");
 
-    let e = parse_err(&v2(
-        "[component.a]\nsource = \"a.wasm\"\nfiles = [{ source = \"d\", destination = \"rel\" }]\n",
-    ));
-    assert_eq!(e.field(), Some("component.a.files[0]"));
-    assert!(e.message().contains("absolute"), "{e}");
+    expect_error(&v2("[component.a]\nsource = \"a.wasm\"\nfiles = [{ source = \"d\", destination = \"rel\" }]\n"), "component.a.files[0]", None, "absolute");
 }
 
 #[test]

@@ -3,50 +3,13 @@
 //! artifacts refused. Without docker-registry the tests skip with a message,
 //! except under `CI=true`, where they fail.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
 use kiln_app::locked::{ContentRef, LockedApp, LockedComponent, LockedSource, LockedTrigger};
 use kiln_oci::{Cache, ClientOptions, OciError, RegistryClient, SPIN_APPLICATION_MEDIA_TYPE, WASM_LAYER_MEDIA_TYPE};
+use kiln_test_support::Registry;
 use oci_client::client::{ClientConfig, ClientProtocol, Config, ImageLayer};
 use oci_client::secrets::RegistryAuth;
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-struct Registry {
-    dir: tempfile::TempDir,
-    addr: String,
-}
-
-impl Registry {
-    fn start() -> Option<Registry> {
-        let dir = tempfile::tempdir().unwrap();
-        let out = Command::new("bash")
-            .arg(repo_root().join("scripts/registry.sh"))
-            .arg("start")
-            .arg(dir.path())
-            .output()
-            .unwrap();
-        if out.status.code() == Some(3) {
-            let why = String::from_utf8_lossy(&out.stderr);
-            if std::env::var("CI").as_deref() == Ok("true") {
-                panic!("{why} (CI requires it)");
-            }
-            eprintln!("SKIPPED: {why}");
-            return None;
-        }
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        Some(Registry { dir, addr: String::from_utf8_lossy(&out.stdout).trim().to_string() })
-    }
-}
-
-impl Drop for Registry {
-    fn drop(&mut self) {
-        let _ = Command::new("bash").arg(repo_root().join("scripts/registry.sh")).arg("stop").arg(self.dir.path()).status();
-    }
-}
 
 fn raw_client() -> oci_client::Client {
     let _ = rustls::crypto::ring::default_provider().install_default();

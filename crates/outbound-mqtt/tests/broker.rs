@@ -58,15 +58,27 @@ async fn next_payload(events: &mut EventLoop) -> Vec<u8> {
     .expect("no message within 10 s")
 }
 
-#[tokio::test]
-async fn publishes_at_every_qos_and_reuses_the_connection() {
+/// A publisher's address, unique to the test.
+fn publisher_address() -> String {
+    format!("mqtt://{BROKER}?client_id={}", unique("pub"))
+}
+
+/// A unique topic and a subscriber to it, or `None` (the test skips) when
+/// the broker is absent.
+async fn subscribed_topic() -> Option<(String, EventLoop)> {
     if !broker_available().await {
-        return;
+        return None;
     }
     let topic = unique("topic");
-    let mut subscriber = subscribe(&topic).await;
+    let subscriber = subscribe(&topic).await;
+    Some((topic, subscriber))
+}
+
+#[tokio::test]
+async fn publishes_at_every_qos_and_reuses_the_connection() {
+    let Some((topic, mut subscriber)) = subscribed_topic().await else { return };
     let pool = ConnectionPool::default();
-    let address = format!("mqtt://{BROKER}?client_id={}", unique("pub"));
+    let address = publisher_address();
     for (i, qos) in [Qos::AtMostOnce, Qos::AtLeastOnce, Qos::ExactlyOnce].into_iter().enumerate() {
         let connection = pool.open(&address, "", "", 30).await.unwrap();
         let payload = format!("message {i} at {qos:?}").into_bytes();
@@ -78,13 +90,9 @@ async fn publishes_at_every_qos_and_reuses_the_connection() {
 
 #[tokio::test]
 async fn concurrent_publishes_on_one_connection_all_complete() {
-    if !broker_available().await {
-        return;
-    }
-    let topic = unique("topic");
-    let mut subscriber = subscribe(&topic).await;
+    let Some((topic, mut subscriber)) = subscribed_topic().await else { return };
     let pool = ConnectionPool::default();
-    let address = format!("mqtt://{BROKER}?client_id={}", unique("pub"));
+    let address = publisher_address();
     let connection = pool.open(&address, "", "", 5).await.unwrap();
     let publishes = (0..20).map(|i| {
         let (connection, topic) = (connection.clone(), topic.clone());
@@ -108,8 +116,8 @@ async fn different_settings_get_different_connections() {
         return;
     }
     let pool = ConnectionPool::default();
-    let address = format!("mqtt://{BROKER}?client_id={}", unique("pub"));
-    let other = format!("mqtt://{BROKER}?client_id={}", unique("pub"));
+    let address = publisher_address();
+    let other = publisher_address();
     pool.open(&address, "", "", 30).await.unwrap();
     pool.open(&address, "", "", 30).await.unwrap();
     pool.open(&other, "", "", 30).await.unwrap();

@@ -12,6 +12,11 @@ async fn memory() -> LocalDatabase {
     LocalDatabase::open(None).await.unwrap()
 }
 
+/// The rows `sql` (without parameters) answers on `db`.
+async fn rows(db: &(impl Connection + ?Sized), sql: &str) -> Vec<Vec<Value>> {
+    db.execute(sql, vec![]).await.unwrap().rows
+}
+
 #[tokio::test]
 async fn every_value_type_round_trips_through_a_table() {
     let db = memory().await;
@@ -141,8 +146,7 @@ async fn concurrent_inserts_each_see_their_own_rowid() {
     for handle in handles {
         handle.await.unwrap();
     }
-    let count = db.execute("SELECT count(*) FROM t", vec![]).await.unwrap();
-    assert_eq!(count.rows, vec![vec![Value::Integer(160)]]);
+    assert_eq!(rows(&*db, "SELECT count(*) FROM t").await, vec![vec![Value::Integer(160)]]);
 }
 
 #[tokio::test]
@@ -179,10 +183,8 @@ async fn execute_batch_runs_every_statement() {
     )
     .await
     .unwrap();
-    let sum = db.execute("SELECT sum(x) FROM a", vec![]).await.unwrap();
-    assert_eq!(sum.rows, vec![vec![Value::Integer(3)]]);
-    let b = db.execute("SELECT y FROM b", vec![]).await.unwrap();
-    assert_eq!(b.rows, vec![vec![Value::Text("z".into())]]);
+    assert_eq!(rows(&db, "SELECT sum(x) FROM a").await, vec![vec![Value::Integer(3)]]);
+    assert_eq!(rows(&db, "SELECT y FROM b").await, vec![vec![Value::Text("z".into())]]);
 }
 
 #[tokio::test]
@@ -197,10 +199,8 @@ async fn data_survives_reopening_the_file() {
     }
     assert!(path.is_file(), "parent folders and file created");
     let db = LocalDatabase::open(Some(&path)).await.unwrap();
-    let r = db.execute("SELECT v FROM t", vec![]).await.unwrap();
-    assert_eq!(r.rows, vec![vec![Value::Text("kept".into())]]);
-    let mode = db.execute("PRAGMA journal_mode", vec![]).await.unwrap();
-    assert_eq!(mode.rows, vec![vec![Value::Text("wal".into())]]);
+    assert_eq!(rows(&db, "SELECT v FROM t").await, vec![vec![Value::Text("kept".into())]]);
+    assert_eq!(rows(&db, "PRAGMA journal_mode").await, vec![vec![Value::Text("wal".into())]]);
 }
 
 #[tokio::test]
@@ -240,8 +240,7 @@ async fn manager_opens_lazily_shares_and_rejects_unknown_labels() {
         .await
         .unwrap();
     let again = manager.open("default").await.unwrap();
-    let r = again.execute("SELECT x FROM t", vec![]).await.unwrap();
-    assert_eq!(r.rows, vec![vec![Value::Integer(7)]]);
+    assert_eq!(rows(&*again, "SELECT x FROM t").await, vec![vec![Value::Integer(7)]]);
     let scratch = manager.open("scratch").await.unwrap();
     assert!(scratch.execute("SELECT x FROM t", vec![]).await.is_err());
     assert_eq!(
@@ -256,39 +255,21 @@ async fn component_access_is_checked_before_existence() {
         ("default".to_string(), Backend::Spin { path: None }),
         ("secret".to_string(), Backend::Spin { path: None }),
     ])));
-    let component = ComponentDatabases::new(
-        Arc::clone(&manager),
-        ["default".to_string(), "ghost".to_string()],
-    );
-    component
-        .open("default")
-        .await
-        .unwrap()
-        .execute_batch("CREATE TABLE t (x)")
-        .await
-        .unwrap();
-    assert_eq!(
-        component.open("secret").await.err(),
-        Some(Error::AccessDenied)
-    );
-    assert_eq!(
-        component.open("nowhere").await.err(),
-        Some(Error::AccessDenied)
-    );
-    assert_eq!(
-        component.open("ghost").await.err(),
-        Some(Error::NoSuchDatabase)
-    );
+    let listed = ["default".to_string(), "ghost".to_string()];
+    let component = ComponentDatabases::new(Arc::clone(&manager), listed);
+    let default = component.open("default").await.unwrap();
+    default.execute_batch("CREATE TABLE t (x)").await.unwrap();
+    for (label, expected) in [
+        ("secret", Error::AccessDenied),
+        ("nowhere", Error::AccessDenied),
+        ("ghost", Error::NoSuchDatabase),
+    ] {
+        assert_eq!(component.open(label).await.err(), Some(expected), "{label}");
+    }
     // Another component with access shares the same database.
     let other = ComponentDatabases::new(manager, ["default".to_string()]);
-    let r = other
-        .open("default")
-        .await
-        .unwrap()
-        .execute("SELECT count(*) FROM t", vec![])
-        .await
-        .unwrap();
-    assert_eq!(r.rows, vec![vec![Value::Integer(0)]]);
+    let shared = other.open("default").await.unwrap();
+    assert_eq!(rows(&*shared, "SELECT count(*) FROM t").await, vec![vec![Value::Integer(0)]]);
 }
 
 #[tokio::test]

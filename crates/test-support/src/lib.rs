@@ -4,7 +4,12 @@
 //! whether the service answers (skipping outside CI, failing under
 //! `CI=true`), names no other run shares, and the repository root. It
 //! refuses anything a test asserts about Kiln itself: no fixtures, no
-//! servers, no expectations.
+//! Kiln servers, no expectations. The one server it runs is a local OCI
+//! registry ([`Registry`]), which two crates' tests push to.
+
+mod registry;
+
+pub use registry::Registry;
 
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};

@@ -1,14 +1,9 @@
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use super::*;
 use crate::App;
-
-fn write(dir: &Path, name: &str, contents: &[u8]) {
-    let path = dir.join(name);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, contents).unwrap();
-}
+use crate::tests::write;
 
 const MANIFEST: &str = r#"spin_manifest_version = 2
 [application]

@@ -66,6 +66,15 @@ pub async fn clean_up(store: &dyn Store, prefix: &str) {
     assert!(keys_with_prefix(store, prefix).await.is_empty());
 }
 
+/// Waits for every task in `handles`, then checks that `key` holds the
+/// decimal text of `count`.
+async fn expect_count(handles: Vec<tokio::task::JoinHandle<()>>, store: &dyn Store, key: &str, count: u64) {
+    for handle in handles {
+        handle.await.unwrap();
+    }
+    assert_eq!(store.get(key).await.unwrap(), Some(count.to_string().into_bytes()), "{key}");
+}
+
 /// The behaviour every backend must share. Every key starts with `prefix`,
 /// and only such keys are looked at, so a shared Redis database is fine.
 pub async fn exercise(store: Arc<dyn Store>, prefix: &str) {
@@ -175,13 +184,7 @@ pub async fn exercise(store: Arc<dyn Store>, prefix: &str) {
             })
         })
         .collect();
-    for handle in handles {
-        handle.await.unwrap();
-    }
-    assert_eq!(
-        store.get(&k("counter")).await.unwrap(),
-        Some((tasks * per_task).to_string().into_bytes())
-    );
+    expect_count(handles, &*store, &k("counter"), tasks * per_task).await;
 
     // Compare-and-swap loops from many tasks: each swap wins exactly once.
     store.set(&k("cas"), b"0").await.unwrap();
@@ -207,13 +210,7 @@ pub async fn exercise(store: Arc<dyn Store>, prefix: &str) {
             })
         })
         .collect();
-    for handle in handles {
-        handle.await.unwrap();
-    }
-    assert_eq!(
-        store.get(&k("cas")).await.unwrap(),
-        Some((tasks * per_task).to_string().into_bytes())
-    );
+    expect_count(handles, &*store, &k("cas"), tasks * per_task).await;
 
     clean_up(&*store, prefix).await;
 }
